@@ -1,0 +1,46 @@
+"""The ``clvxl`` command: argument parsing only; each subcommand lives with its concept.
+
+Every module named in :data:`COMMAND_MODULES` has a ``register(subparsers)`` function
+that adds its subcommand(s) and sets ``func`` (a callable taking the parsed
+arguments and returning an exit code). A :class:`~clvxl.errors.ClvxlError` is
+printed as its message, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from clvxl import __version__
+from clvxl.errors import ClvxlError
+
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clvxl",
+        description="Customer lifetime value from a transaction log: Excel add-in and command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"clvxl {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ClvxlError as exc:
+        print(f"clvxl: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("clvxl: interrupted; no output was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
