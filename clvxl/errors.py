@@ -68,16 +68,28 @@ class BadRow:
 class BadRowsError(ClvxlError):
     """Some rows of a transaction log cannot be read; nothing was computed.
 
-    The message lists the first ``shown`` bad rows and counts the rest.
+    The message lists every bad cell of the first ``shown`` bad rows and counts
+    the other rows. ``total_rows`` is the number of bad rows in all (the list
+    may hold only the first ones).
     """
 
-    def __init__(self, bad_rows: list[BadRow], source: str = "the transaction log", shown: int = 20):
+    def __init__(
+        self,
+        bad_rows: list[BadRow],
+        source: str = "the transaction log",
+        total_rows: int | None = None,
+        shown: int = 20,
+    ):
         self.bad_rows = list(bad_rows)
         self.source = source
-        n = len(self.bad_rows)
+        rows = sorted({b.row for b in self.bad_rows})
+        n = len(rows) if total_rows is None else total_rows
+        listed = set(rows[:shown])
         lines = [f"{n} bad row{'s' if n != 1 else ''} in {source}; nothing was computed:"]
-        lines += ["  " + b.describe() for b in self.bad_rows[:shown]]
-        if n > shown:
-            lines.append(f"  ... and {n - shown} more")
-        lines.append("Fix these rows, or use --on-error skip to set them aside and compute with the rest.")
+        lines += ["  " + b.describe() for b in self.bad_rows if b.row in listed]
+        if n > len(listed):
+            lines.append(f"  ... and {n - len(listed)} more bad rows")
+        lines.append(
+            "Fix these rows, or use --on-error skip to set them aside and compute with the rest."
+        )
         super().__init__("\n".join(lines))

@@ -81,4 +81,5 @@ def convert(value, from_unit: str | TimeUnit, to_unit: str | TimeUnit):
     52.1786
     """
     factor = parse_unit(from_unit).days / parse_unit(to_unit).days
-    return np.multiply(value, factor)
+    result = np.multiply(value, factor)
+    return float(result) if np.ndim(result) == 0 else result

@@ -1,0 +1,175 @@
+"""Reading a transaction log from a file, as text and numbers, without judging it.
+
+This is the only place that opens input files. It returns a :class:`RawLog`: the
+table as found (header names untouched) and the row numbers the user sees (the line
+of a text file, the row of a sheet), so that :mod:`clvxl.transactions` can name the
+exact row of every bad value. Nothing here modifies the input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clvxl.errors import InputError, NoDataError
+
+__all__ = ["RawLog", "read_log"]
+
+#: File types :func:`read_log` understands.
+SUPPORTED = (".csv", ".txt", ".tsv", ".parquet", ".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class RawLog:
+    """A transaction log as read: any header names, values not yet checked.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per data row of the source.
+    source : str
+        How to name the source in messages, e.g. ``"orders.csv"``.
+    first_row : int
+        The row (sheet) or line (text file) the user sees for the first data row.
+    text_file : Path, optional
+        For a text file: blank lines are skipped when reading, so row numbers for
+        messages are recounted from the file itself (only when there is a message).
+    """
+
+    table: pd.DataFrame
+    source: str = "the table"
+    first_row: int = 2
+    text_file: Path | None = None
+
+    @classmethod
+    def from_frame(cls, table: pd.DataFrame, source: str = "the table", first_row: int = 2) -> RawLog:
+        """Wrap a DataFrame whose first data row is row ``first_row`` for the user."""
+        return cls(table.reset_index(drop=True), source, first_row)
+
+    def row_numbers(self, positions: np.ndarray) -> np.ndarray:
+        """The row or line the user sees for each 0-based position in ``table``.
+
+        Examples
+        --------
+        >>> log = RawLog.from_frame(pd.DataFrame({"a": [1, 2, 3]}), first_row=5)
+        >>> log.row_numbers(np.array([0, 2])).tolist()
+        [5, 7]
+        """
+        positions = np.asarray(positions, dtype=np.int64)
+        if self.text_file is None:
+            return positions + self.first_row
+        return _data_lines(self.text_file, len(self.table))[positions]
+
+
+def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
+    """Read a transaction log from ``.csv``, ``.parquet`` or ``.xlsx``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file. A CSV may use commas, semicolons or tabs (detected from the header
+        line); a workbook is read from its ``Transactions`` table if it has one, else
+        from the sheet ``sheet`` (default: a sheet named Transactions, else the first).
+    sheet : str, optional
+        The sheet to read from a workbook.
+
+    Returns
+    -------
+    RawLog
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a .csv, .parquet or .xlsx file")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(path)
+    if suffix == ".parquet":
+        table = pd.read_parquet(path)
+        return RawLog.from_frame(table, path.name, first_row=1)
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_workbook(path, sheet)
+    raise InputError(
+        f"{path.name}: cannot read {suffix or 'files without an extension'}; "
+        f"give one of {', '.join(SUPPORTED)}"
+    )
+
+
+def _read_csv(path: Path) -> RawLog:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    head = path.read_bytes()[:65536]
+    if not head.strip():
+        raise NoDataError(f"{path.name} is empty")
+    encoding = "utf8"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A cut multi-byte character at the end of the sample is not an error.
+        if exc.start < len(head) - 4:
+            encoding = "latin1"
+    first_line = head.splitlines()[0].decode(encoding, errors="replace").lstrip("\ufeff")
+    delimiter = max((",", ";", "\t", "|"), key=first_line.count)
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                strings_can_be_null=True, quoted_strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"{path.name} is not a readable CSV file: {exc}") from None
+    frame = table.to_pandas()
+    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    return RawLog(frame, path.name, 2, path)
+
+
+def _data_lines(path: Path, n: int) -> np.ndarray:
+    """File line of each data row: line 1 is the header; blank lines are skipped.
+
+    Only called to word a message about bad rows, never on the normal path.
+    """
+    with path.open("rb") as fh:
+        blank = np.fromiter((not line.strip() for line in fh), dtype=bool)
+    lines = np.flatnonzero(~blank) + 1
+    if len(lines) - 1 == n:
+        return lines[1:].astype(np.int64)
+    # Quoted fields spanning lines: fall back to counting records.
+    return np.arange(2, n + 2, dtype=np.int64)
+
+
+def _read_workbook(path: Path, sheet: str | None) -> RawLog:
+    import python_calamine as pc
+
+    try:
+        book = pc.CalamineWorkbook.from_path(str(path), load_tables=True)
+    except Exception as exc:  # calamine raises several private error types
+        raise InputError(
+            f"{path.name} cannot be opened as an Excel workbook ({exc}); "
+            "save it again from Excel as .xlsx"
+        ) from None
+    if sheet is None and "Transactions" in book.table_names:
+        table = book.get_table_by_name("Transactions")
+        frame = pd.DataFrame(table.to_python(), columns=[str(c) for c in table.columns], dtype=object)
+        first_row = table.start[0] + 1
+        return RawLog.from_frame(frame, f"{path.name}, table Transactions", first_row)
+    names = book.sheet_names
+    if sheet is None:
+        sheet = "Transactions" if "Transactions" in names else names[0]
+    elif sheet not in names:
+        raise InputError(f"{path.name} has no sheet {sheet!r}; its sheets are {', '.join(names)}")
+    data = book.get_sheet_by_name(sheet)
+    values = data.to_python(skip_empty_area=True)
+    if not values or not any(str(v).strip() for v in values[0]):
+        raise NoDataError(f"{path.name}, sheet {sheet} is empty")
+    header = [str(v).strip() for v in values[0]]
+    frame = pd.DataFrame(values[1:], columns=header, dtype=object)
+    first_row = data.start[0] + 2 if data.start else 2
+    return RawLog.from_frame(frame, f"{path.name}, sheet {sheet}", first_row)

@@ -1,0 +1,280 @@
+"""Per-customer summary: the recency/frequency/monetary table every model starts from.
+
+The summary is one SQL query (:data:`SUMMARY_SQL`) run by embedded DuckDB on the clean
+transactions. It uses only integer day numbers and standard aggregates, so the same
+text runs on other SQL engines. Definitions follow the BG/NBD and Gamma-Gamma papers
+(Fader, Hardie & Lee 2005a, 2005b):
+
+* an *order* is the lines sharing an order id (each line is an order when the log has
+  no order id); a *purchase* is an order adding up to zero or more (a free order is a
+  purchase occasion, as in the CDNOW data of the papers), a *refund* one adding up to
+  less than zero (it lowers revenue and is not a purchase);
+* a *purchase day* is a day with at least one purchase; the models count days, so two
+  orders on one day are one transaction of their summed value;
+* ``frequency`` *x* = purchase days − 1 (repeat purchases), ``recency`` *t_x* = first
+  to last purchase day, ``T`` = first purchase day to the as-of date, both in the
+  summary's :class:`~clvxl.units.TimeUnit`;
+* ``monetary`` *z̄* = mean value of the repeat purchase days (0 when *x* = 0);
+* ``revenue`` = all amounts up to the as-of date, refunds included; ``aov`` =
+  revenue / orders.
+
+Transactions after the as-of date are not used (see :func:`calibration_holdout`
+for a holdout period).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from clvxl.errors import InputError, NoDataError
+from clvxl.units import TimeUnit, parse_unit
+
+__all__ = ["SUMMARY_COLUMNS", "SUMMARY_SQL", "CustomerSummary", "calibration_holdout", "summarize"]
+
+SUMMARY_COLUMNS = [
+    "customer_id", "first_purchase", "last_purchase", "orders", "frequency", "recency", "T",
+    "revenue", "aov", "monetary",
+]
+_EPOCH = np.datetime64("1970-01-01", "D")
+
+#: The summary query. Input table ``tx(customer_id, order_key, day, amount, cost)``,
+#: ``day`` in days since 1970-01-01; parameter ``$as_of`` is a day number.
+SUMMARY_SQL = """
+WITH orders AS (
+    SELECT customer_id, order_key, MIN(day) AS day, SUM(amount) AS amount, SUM(cost) AS cost
+    FROM tx WHERE day <= $as_of
+    GROUP BY customer_id, order_key
+),
+purchase_days AS (
+    SELECT customer_id, day, SUM(amount) AS value, COUNT(*) AS orders
+    FROM orders WHERE amount >= 0
+    GROUP BY customer_id, day
+),
+customers AS (
+    SELECT customer_id, MIN(day) AS first_day, MAX(day) AS last_day,
+           COUNT(*) AS purchase_days, SUM(orders) AS orders, SUM(value) AS purchase_value
+    FROM purchase_days GROUP BY customer_id
+),
+first_values AS (
+    SELECT p.customer_id, p.value AS first_value
+    FROM purchase_days p JOIN customers c
+      ON p.customer_id = c.customer_id AND p.day = c.first_day
+),
+money AS (
+    SELECT customer_id, SUM(amount) AS revenue, SUM(cost) AS cost
+    FROM orders GROUP BY customer_id
+)
+SELECT c.customer_id, c.first_day, c.last_day, c.orders, c.purchase_days - 1 AS frequency,
+       m.revenue, m.cost,
+       CASE WHEN c.purchase_days > 1
+            THEN (c.purchase_value - f.first_value) / (c.purchase_days - 1)
+            ELSE 0 END AS monetary
+FROM customers c
+JOIN first_values f ON f.customer_id = c.customer_id
+JOIN money m ON m.customer_id = c.customer_id
+ORDER BY c.customer_id
+"""
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    """One row per customer with a purchase, in an explicit time unit.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Columns :data:`SUMMARY_COLUMNS` (plus ``cost`` and ``margin`` when the log has
+        costs), sorted by ``customer_id``.
+    unit : TimeUnit
+        The unit of ``recency`` and ``T``.
+    as_of : Timestamp
+        The date the summary describes (transactions after it are not used).
+    notes : tuple of str
+        What was left out and why, in words (refund-only customers, later dates).
+    """
+
+    table: pd.DataFrame
+    unit: TimeUnit
+    as_of: pd.Timestamp
+    notes: tuple[str, ...] = field(default=())
+
+
+def _days(dates: pd.Series | np.ndarray) -> np.ndarray:
+    return (np.asarray(dates, dtype="datetime64[D]") - _EPOCH).astype(np.int32)
+
+
+def _engine_input(transactions: pd.DataFrame) -> pa.Table:
+    n = len(transactions)
+    order_key = (
+        transactions["order_id"].astype(str).to_numpy()
+        if "order_id" in transactions
+        else np.arange(n, dtype=np.int64)
+    )
+    cost = transactions["cost"] if "cost" in transactions else pd.Series(np.nan, index=transactions.index)
+    return pa.table({
+        "customer_id": pa.array(transactions["customer_id"].astype(str).to_numpy(), pa.string()),
+        "order_key": pa.array(order_key),
+        "day": pa.array(_days(transactions["date"])),
+        "amount": pa.array(transactions["amount"].to_numpy(dtype=float)),
+        "cost": pa.array(cost.to_numpy(dtype=float), from_pandas=True),
+    })
+
+
+def _run(tx: pa.Table, sql: str, params: dict) -> pd.DataFrame:
+    with duckdb.connect() as con:
+        con.register("tx", tx)
+        return con.execute(sql, params).fetch_df()
+
+
+def summarize(
+    transactions: pd.DataFrame,
+    as_of: str | pd.Timestamp | None = None,
+    unit: str | TimeUnit = TimeUnit.WEEKS,
+) -> CustomerSummary:
+    """Summarise clean transactions per customer.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Clean transactions (:func:`clvxl.transactions.clean_transactions`): at least
+        ``customer_id``, ``date``, ``amount``; ``order_id`` and ``cost`` when known.
+    as_of : date-like, optional
+        End of the observation period (inclusive). Default: the last date in the log.
+    unit : {"days", "weeks", "months"}
+        Unit of ``recency`` and ``T``.
+
+    Returns
+    -------
+    CustomerSummary
+
+    Examples
+    --------
+    Customer A buys on 1 and 15 January (two orders on the 15th), B once and then
+    returns part of it:
+
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["A", "A", "A", "B", "B"],
+    ...     "date": pd.to_datetime(["2024-01-01", "2024-01-15", "2024-01-15",
+    ...                             "2024-01-08", "2024-01-20"]),
+    ...     "amount": [10.0, 20.0, 5.0, 40.0, -15.0],
+    ... })
+    >>> s = summarize(tx, as_of="2024-01-29", unit="weeks")
+    >>> s.table[["customer_id", "orders", "frequency", "recency", "T", "revenue", "aov", "monetary"]]
+      customer_id  orders  frequency  recency    T  revenue   aov  monetary
+    0           A       3          1      2.0  4.0     35.0  11.666667  25.0
+    1           B       1          0      0.0  3.0     25.0  25.000000   0.0
+    """
+    unit = parse_unit(unit)
+    if len(transactions) == 0:
+        raise NoDataError("there are no transactions to summarise")
+    last_date = transactions["date"].max()
+    as_of = pd.Timestamp(last_date if as_of is None else as_of).normalize()
+    first_date = transactions["date"].min()
+    if as_of < first_date:
+        raise InputError(
+            f"the as-of date {as_of.date()} is before the first transaction ({first_date.date()})"
+        )
+    tx = _engine_input(transactions)
+    as_of_day = int(_days(np.array([as_of.to_datetime64()]))[0])
+    result = _run(tx, SUMMARY_SQL, {"as_of": as_of_day})
+    if result.empty:
+        raise NoDataError("no customer has a purchase (an order that is not a refund) "
+                          f"on or before {as_of.date()}")
+    table = _finish(result, as_of_day, unit, has_cost="cost" in transactions)
+    notes = _notes(transactions, table, as_of)
+    return CustomerSummary(table, unit, as_of, notes)
+
+
+def _finish(result: pd.DataFrame, as_of_day: int, unit: TimeUnit, has_cost: bool) -> pd.DataFrame:
+    first = result["first_day"].to_numpy(dtype=np.int64)
+    last = result["last_day"].to_numpy(dtype=np.int64)
+    revenue = result["revenue"].to_numpy(dtype=float)
+    orders = result["orders"].to_numpy(dtype=np.int64)
+    table = pd.DataFrame({
+        "customer_id": result["customer_id"].astype(str).to_numpy(),
+        "first_purchase": (_EPOCH + first).astype("datetime64[ns]"),
+        "last_purchase": (_EPOCH + last).astype("datetime64[ns]"),
+        "orders": orders,
+        "frequency": result["frequency"].to_numpy(dtype=np.int64),
+        "recency": (last - first) / unit.days,
+        "T": (as_of_day - first) / unit.days,
+        "revenue": revenue,
+        "aov": revenue / orders,
+        "monetary": result["monetary"].to_numpy(dtype=float),
+    })
+    if has_cost:
+        table["cost"] = result["cost"].to_numpy(dtype=float)
+        table["margin"] = revenue - table["cost"].to_numpy()
+    return table
+
+
+def _notes(transactions: pd.DataFrame, table: pd.DataFrame, as_of: pd.Timestamp) -> tuple[str, ...]:
+    notes = []
+    later = int((transactions["date"] > as_of).sum())
+    if later:
+        notes.append(f"{later} transaction line(s) dated after the as-of date {as_of.date()} were not used")
+    in_period = transactions.loc[transactions["date"] <= as_of, "customer_id"]
+    without = in_period.nunique() - len(table)
+    if without:
+        notes.append(
+            f"{without} customer(s) have only refunds up to "
+            f"{as_of.date()}; they are not in the customer table"
+        )
+    return tuple(notes)
+
+
+def calibration_holdout(
+    transactions: pd.DataFrame,
+    calibration_end: str | pd.Timestamp,
+    observation_end: str | pd.Timestamp | None = None,
+    unit: str | TimeUnit = TimeUnit.WEEKS,
+) -> CustomerSummary:
+    """Summary at the end of a calibration period, with what happened after it.
+
+    Customers are those with a purchase by ``calibration_end``. Added columns:
+    ``frequency_holdout`` (purchase days in the holdout period, after
+    ``calibration_end`` up to ``observation_end`` inclusive) and
+    ``duration_holdout`` (the holdout period's length in ``unit``).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["A", "A", "A", "B"],
+    ...     "date": pd.to_datetime(["2024-01-01", "2024-01-15", "2024-02-05", "2024-01-08"]),
+    ...     "amount": [10.0, 20.0, 30.0, 40.0],
+    ... })
+    >>> s = calibration_holdout(tx, "2024-01-29", "2024-02-26")
+    >>> s.table[["customer_id", "frequency", "T", "frequency_holdout", "duration_holdout"]]
+      customer_id  frequency    T  frequency_holdout  duration_holdout
+    0           A          1  4.0                  1               4.0
+    1           B          0  3.0                  0               4.0
+    """
+    unit = parse_unit(unit)
+    calibration_end = pd.Timestamp(calibration_end).normalize()
+    end = transactions["date"].max() if observation_end is None else observation_end
+    observation_end = pd.Timestamp(end).normalize()
+    if observation_end <= calibration_end:
+        raise InputError(
+            f"the holdout period must end after the calibration period "
+            f"({observation_end.date()} is not after {calibration_end.date()})"
+        )
+    summary = summarize(transactions, calibration_end, unit)
+    holdout = transactions[(transactions["date"] > calibration_end)
+                           & (transactions["date"] <= observation_end)]
+    later = (
+        summarize(holdout, observation_end, unit).table
+        if len(holdout) and (holdout["amount"] >= 0).any()
+        else pd.DataFrame({"customer_id": [], "frequency": []})
+    )
+    # In the holdout every purchase day counts: its own summary's frequency + 1.
+    days = pd.Series(later["frequency"].to_numpy() + 1, index=later["customer_id"].to_numpy())
+    table = summary.table.copy()
+    table["frequency_holdout"] = table["customer_id"].map(days).fillna(0).astype(np.int64)
+    table["duration_holdout"] = (observation_end - calibration_end).days / unit.days
+    return CustomerSummary(table, unit, calibration_end, summary.notes)
+

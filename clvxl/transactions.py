@@ -1,0 +1,452 @@
+"""From a raw transaction log to clean transactions, or a report of every bad row.
+
+A finance export arrives with its own header names ("Customer No", "Invoice Date",
+"Net Amount"), dates as ISO text, Excel serial numbers or real dates, and amounts as
+numbers or currency text ("$1,234.50", "(12.00)", "1.234,50"). This module maps the
+columns by name, parses every value, and either
+
+* ``on_error="stop"`` (default): raises one :class:`~clvxl.errors.BadRowsError`
+  listing each bad row (row, column, value, what was expected), or
+* ``on_error="skip"``: sets the bad rows aside in :attr:`CleanLog.rejected` and
+  keeps the rest.
+
+The input is never modified. The clean table follows the contract in
+``docs/architecture.md``: ``customer_id`` (text, trimmed: "00123" stays "00123"),
+``date``, ``amount`` (negative = refund), and ``order_id``, ``cost``, ``quantity``
+when the log has them, plus ``source_row`` for messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from clvxl.errors import BadRow, BadRowsError, InputError, NoDataError
+from clvxl.sources import RawLog
+
+__all__ = ["ALIASES", "CleanLog", "clean_transactions", "find_columns"]
+
+#: Accepted header names for each role, compared ignoring case, spaces and punctuation.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "customer_id": (
+        "customer_id", "customer", "customer_no", "customer_number", "customer_code",
+        "cust_id", "client", "client_id", "account", "account_id", "user_id", "buyer",
+        "master_id",
+    ),
+    "date": (
+        "date", "order_date", "transaction_date", "invoice_date", "purchase_date",
+        "sale_date", "posting_date", "timestamp", "datetime",
+    ),
+    "amount": (
+        "amount", "revenue", "sales", "sales_amount", "net_amount", "order_value",
+        "value", "total", "dollar_value", "net_sales", "turnover",
+    ),
+    "order_id": (
+        "order_id", "order", "order_no", "order_number", "invoice", "invoice_no",
+        "invoice_number", "transaction_id", "receipt",
+    ),
+    "cost": ("cost", "cogs", "cost_of_goods", "cost_of_sales", "unit_cost_total"),
+    "margin": ("margin", "gross_margin", "profit", "gross_profit"),
+    "quantity": ("quantity", "qty", "units", "number_of_cds"),
+}
+REQUIRED = ("customer_id", "date", "amount")
+FIRST_DATE = pd.Timestamp("1900-01-01")
+LAST_DATE = pd.Timestamp("2100-12-31")
+# Excel serial day 1 is 1900-01-01; counting from 1899-12-30 absorbs Excel's
+# phantom 1900-02-29 for every date from 1900-03-01 on.
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_LAST_SERIAL = 73415  # 2100-12-31
+
+
+@dataclass(frozen=True)
+class CleanLog:
+    """Clean transactions and the rows set aside.
+
+    Attributes
+    ----------
+    transactions : DataFrame
+        The clean table (see the module docstring).
+    rejected : DataFrame
+        Columns ``row``, ``column``, ``value``, ``reason``: one line per bad cell of a
+        row set aside with ``on_error="skip"``; empty otherwise.
+    source : str
+        The source's name for messages.
+    """
+
+    transactions: pd.DataFrame
+    rejected: pd.DataFrame
+    source: str
+
+
+def _key(name: object) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+def find_columns(header: list[str], columns: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Map each role (customer_id, date, amount, ...) to a header of the log.
+
+    Parameters
+    ----------
+    header : list of str
+        The log's column names.
+    columns : mapping, optional
+        Overrides, role → header name (``--customer-col`` and friends).
+
+    Returns
+    -------
+    dict
+        Role → header name, for every role found; the three required roles are
+        always present.
+
+    Examples
+    --------
+    >>> find_columns(["Customer No", "Invoice Date", "Net Amount", "Qty"])
+    {'customer_id': 'Customer No', 'date': 'Invoice Date', 'amount': 'Net Amount', 'quantity': 'Qty'}
+    >>> find_columns(["Client", "Amount"])
+    Traceback (most recent call last):
+    ...
+    clvxl.errors.InputError: the log has no date column. Columns found: 'Client', 'Amount'. ...
+    """
+    columns = dict(columns or {})
+    unknown = set(columns) - set(ALIASES)
+    if unknown:
+        raise InputError(f"unknown column role(s) {sorted(unknown)}; use {', '.join(ALIASES)}")
+    by_key: dict[str, list[str]] = {}
+    for name in header:
+        by_key.setdefault(_key(name), []).append(str(name))
+    found: dict[str, str] = {}
+    for role, aliases in ALIASES.items():
+        wanted = [columns[role]] if role in columns else list(aliases)
+        for alias in wanted:
+            names = by_key.get(_key(alias), [])
+            if len(names) > 1:
+                raise InputError(
+                    f"the column {names[0]!r} appears {len(names)} times in the header; "
+                    "rename or delete the duplicates so it is clear which one to use"
+                )
+            if names:
+                found[role] = names[0]
+                break
+        else:
+            if role in columns:
+                raise InputError(
+                    f"there is no column {columns[role]!r} (given for {role}); "
+                    f"the columns are: {', '.join(map(repr, header))}"
+                )
+    missing = [r for r in REQUIRED if r not in found]
+    if missing:
+        labels = {"customer_id": "customer id", "date": "date", "amount": "amount"}
+        lines = [
+            "the log has " + ", ".join(f"no {labels[r]} column" for r in missing) + ".",
+            f"Columns found: {', '.join(map(repr, header)) or 'none'}.",
+        ]
+        for r in missing:
+            flag = {"customer_id": "--customer-col", "date": "--date-col", "amount": "--amount-col"}[r]
+            lines.append(f"Accepted names for {labels[r]}: {', '.join(ALIASES[r])} (or name it with {flag}).")
+        raise InputError(" ".join(lines))
+    return found
+
+
+# --- parsing one column: each returns (values, bad mask, what was expected) -------------
+
+
+def _is_blank(values: pd.Series) -> np.ndarray:
+    blank = values.isna().to_numpy().copy()
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        text = values.astype("string").str.strip()
+        blank |= (text == "").fillna(True).to_numpy(dtype=bool)
+    return blank
+
+
+def _parse_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_object_dtype(values.dtype):
+        values = values.map(_id_text, na_action="ignore")
+    ids = values.astype("string").str.strip()
+    bad = (ids.isna() | (ids == "")).to_numpy(dtype=bool)
+    return ids.fillna("").astype(str), bad
+
+
+def _id_text(value: object) -> object:
+    """Excel and parquet hold numeric ids as floats: 123.0 is the id "123"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value
+
+
+_THOUSANDS_COMMA = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+_THOUSANDS_DOT = re.compile(r"^\d{1,3}(?:\.\d{3})+(?:,\d*)?$")
+_DECIMAL_COMMA = r"^\d+,\d{1,2}$|^\d{1,3}(?:\.\d{3})+,\d*$|^\d+,\d{4,}$"
+
+
+def _parse_money(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers, or currency text: "$1,234.50", "(12.00)", "1.234,50", "-€5"."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return np.full(len(values), np.nan), np.ones(len(values), dtype=bool)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        return numbers, ~np.isfinite(numbers)
+    numbers = pd.to_numeric(values.map(_number_or_text, na_action="ignore")
+                            if values.dtype == object else values,
+                            errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    todo = np.isnan(numbers) & ~values.isna().to_numpy()
+    if todo.any():
+        text = values[todo].astype(str).str.strip()
+        numbers[todo] = _parse_money_text(text)
+    return numbers, ~np.isfinite(numbers)
+
+
+def _number_or_text(value: object) -> object:
+    if isinstance(value, bool):
+        return None
+    return value
+
+
+def _parse_money_text(text: pd.Series) -> np.ndarray:
+    negative = text.str.match(r"^\(.*\)$") | text.str.match(r"^-") | text.str.endswith("-")
+    core = (
+        text.str.replace(r"^\((.*)\)$", r"\1", regex=True)
+        .str.replace(r"[\s\u00a0'$€£¥]|\b(USD|EUR|GBP|CHF|JPY|CAD|AUD)\b", "", regex=True)
+        .str.strip("-+")
+    )
+    decimal_comma = core.str.contains(_DECIMAL_COMMA, regex=True).any()
+    both = core.str.contains(",") & core.str.contains(r"\.")
+    comma_last = core.str.rfind(",") > core.str.rfind(".")
+    if decimal_comma:
+        as_comma = ~both | comma_last
+    else:
+        as_comma = (both & comma_last) | (
+            core.str.contains(",") & ~both & ~core.str.match(_THOUSANDS_COMMA)
+        )
+    # Where a dot-only number is really thousands ("1.234") in a decimal-comma log.
+    dots_thousands = ~core.str.contains(",") & core.str.match(_THOUSANDS_DOT)
+    as_comma = as_comma | (dots_thousands & decimal_comma)
+    normal = core.where(~as_comma, core.str.replace(".", "", regex=False).str.replace(",", "."))
+    normal = normal.where(as_comma, normal.str.replace(",", "", regex=False))
+    numbers = pd.to_numeric(normal.where(normal.str.match(r"^\d*\.?\d+$|^\d+\.$")),
+                            errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.where(negative.to_numpy(dtype=bool), -numbers, numbers)
+
+
+_SLASHED = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?\s*$")
+
+
+def _parse_dates(
+    values: pd.Series, column: str, rows: RawLog, dates: str
+) -> tuple[pd.Series, np.ndarray]:
+    """Dates as datetimes, ISO/compact text, day-month-year text or Excel serial numbers."""
+    n = len(values)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        out = values.dt.tz_localize(None) if values.dt.tz is not None else values
+        out = out.astype("datetime64[ns]")
+    elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        out = _from_numbers(values.to_numpy(dtype=float, na_value=np.nan), values.index)
+    else:
+        kind = values.map(_kind, na_action="ignore") if values.dtype == object else None
+        if kind is not None:
+            is_time = (kind == "time").to_numpy()
+            is_num = (kind == "number").to_numpy()
+            if is_time.any():
+                out[is_time] = pd.to_datetime(values[is_time].astype(object), errors="coerce")
+            if is_num.any():
+                out[is_num] = _from_numbers(values[is_num].astype(float).to_numpy(), values.index[is_num])
+            text_mask = (kind == "text").to_numpy()
+        else:
+            text_mask = ~values.isna().to_numpy()
+        if text_mask.any():
+            out[text_mask] = _from_text(values[text_mask].astype(str).str.strip(), column, rows, dates)
+    out = out.dt.normalize()
+    bad = (out.isna() | (out < FIRST_DATE) | (out > LAST_DATE)).to_numpy(dtype=bool)
+    assert len(bad) == n
+    return out, bad
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "bad"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    if hasattr(value, "year"):
+        return "time"
+    return "text"
+
+
+def _from_numbers(numbers: np.ndarray, index: pd.Index) -> pd.Series:
+    """Excel serial numbers (1 = 1900-01-01), or yyyymmdd as a number (19970101)."""
+    out = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    compact = (numbers >= 19000101) & (numbers <= 21001231) & (numbers == np.floor(numbers))
+    serial = (numbers >= 1) & (numbers <= _EXCEL_LAST_SERIAL)
+    if compact.any():
+        text = pd.Series(numbers[compact].astype(np.int64).astype(str), index=index[compact])
+        out[compact] = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
+    if serial.any():
+        days = np.floor(numbers[serial]).astype(np.int64)
+        out[serial] = EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
+    return out
+
+
+def _from_text(text: pd.Series, column: str, log: RawLog, dates: str) -> pd.Series:
+    out = pd.to_datetime(text.where(text.str.match(r"^\d{4}-\d{1,2}-\d{1,2}")),
+                         format="ISO8601", errors="coerce")
+    compact = text.str.fullmatch(r"\d{8}")
+    if compact.any():
+        out[compact] = pd.to_datetime(text[compact], format="%Y%m%d", errors="coerce")
+    serial = text.str.fullmatch(r"\d{1,5}(\.\d+)?") & ~compact
+    if serial.any():
+        out[serial] = _from_numbers(text[serial].astype(float).to_numpy(), text.index[serial])
+    parts = text.str.extract(_SLASHED)
+    slashed = parts[0].notna() & out.isna()
+    if slashed.any():
+        order = _day_month_order(parts[slashed], column, log, text.index[slashed], dates)
+        first = parts.loc[slashed, 0].astype(int)
+        second = parts.loc[slashed, 1].astype(int)
+        year = parts.loc[slashed, 2].astype(int)
+        year = year.where(year >= 100, year + np.where(year < 70, 2000, 1900))
+        day, month = (first, second) if order == "dayfirst" else (second, first)
+        out[slashed] = pd.to_datetime(
+            pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
+        )
+    rest = out.isna() & (text != "")
+    if rest.any():
+        out[rest] = pd.to_datetime(text[rest], format="mixed", errors="coerce")
+    return out
+
+
+def _day_month_order(parts: pd.DataFrame, column: str, log: RawLog, index: pd.Index, dates: str) -> str:
+    if dates in ("dayfirst", "monthfirst"):
+        return dates
+    first_over = (parts[0].astype(int) > 12).any()
+    second_over = (parts[1].astype(int) > 12).any()
+    if first_over and not second_over:
+        return "dayfirst"
+    if second_over and not first_over:
+        return "monthfirst"
+    example = parts.iloc[0]
+    row = int(log.row_numbers(np.array([index[0]]))[0])
+    sample = f"{example[0]}/{example[1]}/{example[2]}"
+    if first_over and second_over:
+        reason = "some dates have the day first and others the month first"
+    else:
+        reason = f"{sample!r} (row {row}) could be day/month or month/day, and no date in the log tells"
+    raise InputError(
+        f"column {column!r}: {reason}. Say which with --dayfirst or --monthfirst "
+        "(dates='dayfirst' / 'monthfirst'), or use ISO dates such as 2024-04-03."
+    )
+
+
+# --- the whole table -----------------------------------------------------------------
+
+
+def clean_transactions(
+    raw: RawLog | pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    on_error: str = "stop",
+    dates: str = "auto",
+) -> CleanLog:
+    """Check and convert a raw transaction log.
+
+    Parameters
+    ----------
+    raw : RawLog or DataFrame
+        The log as read (:func:`clvxl.sources.read_log`), or a DataFrame whose first
+        row is row 2 (under a header on row 1).
+    columns : mapping, optional
+        Role → header name overrides (roles: ``customer_id``, ``date``, ``amount``,
+        ``order_id``, ``cost``, ``margin``, ``quantity``). A ``margin`` column is
+        turned into ``cost = amount − margin``.
+    on_error : {"stop", "skip"}
+        ``"stop"`` raises :class:`~clvxl.errors.BadRowsError` listing every bad row;
+        ``"skip"`` sets bad rows aside in ``rejected`` and keeps the rest.
+    dates : {"auto", "dayfirst", "monthfirst"}
+        How to read dates such as 03/04/2024. ``"auto"`` decides from the log
+        itself (a day above 12 tells) and refuses when nothing tells.
+
+    Returns
+    -------
+    CleanLog
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({
+    ...     "Customer": [" 00123", "7", "7"],
+    ...     "Date": ["2024-01-05", "2024-02-01", "45352"],
+    ...     "Amount": ["$1,234.50", "(12.00)", "20"],
+    ... })
+    >>> clean_transactions(raw).transactions[["customer_id", "date", "amount"]]
+      customer_id       date   amount
+    0       00123 2024-01-05  1234.50
+    1           7 2024-02-01   -12.00
+    2           7 2024-03-01    20.00
+    """
+    if on_error not in ("stop", "skip"):
+        raise InputError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
+    if dates not in ("auto", "dayfirst", "monthfirst"):
+        raise InputError(f"dates must be 'auto', 'dayfirst' or 'monthfirst', got {dates!r}")
+    log = raw if isinstance(raw, RawLog) else RawLog.from_frame(raw)
+    table = log.table
+    if len(table.columns) == 0:
+        raise NoDataError(f"{log.source} has no header row")
+    roles = find_columns([str(c) for c in table.columns], columns)
+    blank_row = np.logical_and.reduce([_is_blank(table[c]) for c in roles.values()])
+    data = {}
+    problems: list[tuple[str, np.ndarray, str]] = []
+
+    data["customer_id"], bad = _parse_ids(table[roles["customer_id"]])
+    problems.append((roles["customer_id"], bad, "a customer id (the cell is empty)"))
+    data["date"], bad = _parse_dates(table[roles["date"]], roles["date"], log, dates)
+    problems.append((roles["date"], bad, "a date between 1900-01-01 and 2100-12-31"))
+    data["amount"], bad = _parse_money(table[roles["amount"]])
+    problems.append((roles["amount"], bad, "an amount: a finite number such as 1234.50"))
+    if "order_id" in roles:
+        data["order_id"], bad = _parse_ids(table[roles["order_id"]])
+        problems.append((roles["order_id"], bad, "an order id (the cell is empty)"))
+    for role in ("cost", "margin", "quantity"):
+        if role in roles:
+            data[role], bad = _parse_money(table[roles[role]])
+            problems.append((roles[role], bad, f"a {role}: a finite number"))
+    if "margin" in data:
+        margin = data.pop("margin")
+        data["cost"] = data["amount"] - margin if "cost" not in data else data["cost"]
+
+    clean = pd.DataFrame(data, index=table.index)
+    keep = ~blank_row
+    bad_any = np.zeros(len(table), dtype=bool)
+    for _, bad, _ in problems:
+        bad_any |= bad & keep
+    rejected = _report(log, table, problems, bad_any, on_error)
+    clean = clean[keep & ~bad_any]
+    clean["source_row"] = log.row_numbers(np.flatnonzero(keep & ~bad_any)) if len(clean) else []
+    if clean.empty:
+        what = "no rows that could be read" if bad_any.any() else "no transactions"
+        raise NoDataError(f"{log.source} has {what}")
+    clean = clean.reset_index(drop=True)
+    return CleanLog(clean, rejected, log.source)
+
+
+def _report(
+    log: RawLog,
+    table: pd.DataFrame,
+    problems: list[tuple[str, np.ndarray, str]],
+    bad_any: np.ndarray,
+    on_error: str,
+) -> pd.DataFrame:
+    positions = np.flatnonzero(bad_any)
+    if on_error == "stop":
+        positions = positions[:20]
+    rows = log.row_numbers(positions) if len(positions) else np.array([], dtype=np.int64)
+    records = []
+    for pos, row in zip(positions, rows, strict=True):
+        for column, bad, expected in problems:
+            if bad[pos]:
+                value = table[column].iloc[pos]
+                records.append(BadRow(int(row), column, None if pd.isna(value) else value, expected))
+    if on_error == "stop" and records:
+        raise BadRowsError(records, log.source, total_rows=int(bad_any.sum()))
+    return pd.DataFrame(
+        [(b.row, b.column, b.value, b.expected) for b in records],
+        columns=["row", "column", "value", "reason"],
+    )
