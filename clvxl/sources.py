@@ -8,6 +8,7 @@ exact row of every bad value. Nothing here modifies the input.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,9 @@ class RawLog:
     text_file: Path | None = None
 
     @classmethod
-    def from_frame(cls, table: pd.DataFrame, source: str = "the table", first_row: int = 2) -> RawLog:
+    def from_frame(
+        cls, table: pd.DataFrame, source: str = "the table", first_row: int = 2
+    ) -> RawLog:
         """Wrap a DataFrame whose first data row is row ``first_row`` for the user."""
         return cls(table.reset_index(drop=True), source, first_row)
 
@@ -115,13 +118,17 @@ def _read_csv(path: Path) -> RawLog:
             encoding = "latin1"
     first_line = head.splitlines()[0].decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = max((",", ";", "\t", "|"), key=first_line.count)
+    header = next(csv.reader([first_line], delimiter=delimiter))
     try:
+        # Every column as text: "00123" must stay "00123"; transactions.py parses the rest.
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(encoding=encoding),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(
-                strings_can_be_null=True, quoted_strings_can_be_null=False
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
             ),
         )
     except pa.ArrowInvalid as exc:
@@ -157,7 +164,9 @@ def _read_workbook(path: Path, sheet: str | None) -> RawLog:
         ) from None
     if sheet is None and "Transactions" in book.table_names:
         table = book.get_table_by_name("Transactions")
-        frame = pd.DataFrame(table.to_python(), columns=[str(c) for c in table.columns], dtype=object)
+        frame = pd.DataFrame(
+            table.to_python(), columns=[str(c) for c in table.columns], dtype=object
+        )
         first_row = table.start[0] + 1
         return RawLog.from_frame(frame, f"{path.name}, table Transactions", first_row)
     names = book.sheet_names

@@ -37,8 +37,16 @@ from clvxl.units import TimeUnit, parse_unit
 __all__ = ["SUMMARY_COLUMNS", "SUMMARY_SQL", "CustomerSummary", "calibration_holdout", "summarize"]
 
 SUMMARY_COLUMNS = [
-    "customer_id", "first_purchase", "last_purchase", "orders", "frequency", "recency", "T",
-    "revenue", "aov", "monetary",
+    "customer_id",
+    "first_purchase",
+    "last_purchase",
+    "orders",
+    "frequency",
+    "recency",
+    "T",
+    "revenue",
+    "aov",
+    "monetary",
 ]
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -115,14 +123,22 @@ def _engine_input(transactions: pd.DataFrame) -> pa.Table:
         if "order_id" in transactions
         else np.arange(n, dtype=np.int64)
     )
-    cost = transactions["cost"] if "cost" in transactions else pd.Series(np.nan, index=transactions.index)
-    return pa.table({
-        "customer_id": pa.array(transactions["customer_id"].astype(str).to_numpy(), pa.string()),
-        "order_key": pa.array(order_key),
-        "day": pa.array(_days(transactions["date"])),
-        "amount": pa.array(transactions["amount"].to_numpy(dtype=float)),
-        "cost": pa.array(cost.to_numpy(dtype=float), from_pandas=True),
-    })
+    cost = (
+        transactions["cost"]
+        if "cost" in transactions
+        else pd.Series(np.nan, index=transactions.index)
+    )
+    return pa.table(
+        {
+            "customer_id": pa.array(
+                transactions["customer_id"].astype(str).to_numpy(), pa.string()
+            ),
+            "order_key": pa.array(order_key),
+            "day": pa.array(_days(transactions["date"])),
+            "amount": pa.array(transactions["amount"].to_numpy(dtype=float)),
+            "cost": pa.array(cost.to_numpy(dtype=float), from_pandas=True),
+        }
+    )
 
 
 def _run(tx: pa.Table, sql: str, params: dict) -> pd.DataFrame:
@@ -183,8 +199,10 @@ def summarize(
     as_of_day = int(_days(np.array([as_of.to_datetime64()]))[0])
     result = _run(tx, SUMMARY_SQL, {"as_of": as_of_day})
     if result.empty:
-        raise NoDataError("no customer has a purchase (an order that is not a refund) "
-                          f"on or before {as_of.date()}")
+        raise NoDataError(
+            "no customer has a purchase (an order that is not a refund) "
+            f"on or before {as_of.date()}"
+        )
     table = _finish(result, as_of_day, unit, has_cost="cost" in transactions)
     notes = _notes(transactions, table, as_of)
     return CustomerSummary(table, unit, as_of, notes)
@@ -195,18 +213,20 @@ def _finish(result: pd.DataFrame, as_of_day: int, unit: TimeUnit, has_cost: bool
     last = result["last_day"].to_numpy(dtype=np.int64)
     revenue = result["revenue"].to_numpy(dtype=float)
     orders = result["orders"].to_numpy(dtype=np.int64)
-    table = pd.DataFrame({
-        "customer_id": result["customer_id"].astype(str).to_numpy(),
-        "first_purchase": (_EPOCH + first).astype("datetime64[ns]"),
-        "last_purchase": (_EPOCH + last).astype("datetime64[ns]"),
-        "orders": orders,
-        "frequency": result["frequency"].to_numpy(dtype=np.int64),
-        "recency": (last - first) / unit.days,
-        "T": (as_of_day - first) / unit.days,
-        "revenue": revenue,
-        "aov": revenue / orders,
-        "monetary": result["monetary"].to_numpy(dtype=float),
-    })
+    table = pd.DataFrame(
+        {
+            "customer_id": result["customer_id"].astype(str).to_numpy(),
+            "first_purchase": (_EPOCH + first).astype("datetime64[ns]"),
+            "last_purchase": (_EPOCH + last).astype("datetime64[ns]"),
+            "orders": orders,
+            "frequency": result["frequency"].to_numpy(dtype=np.int64),
+            "recency": (last - first) / unit.days,
+            "T": (as_of_day - first) / unit.days,
+            "revenue": revenue,
+            "aov": revenue / orders,
+            "monetary": result["monetary"].to_numpy(dtype=float),
+        }
+    )
     if has_cost:
         table["cost"] = result["cost"].to_numpy(dtype=float)
         table["margin"] = revenue - table["cost"].to_numpy()
@@ -217,7 +237,9 @@ def _notes(transactions: pd.DataFrame, table: pd.DataFrame, as_of: pd.Timestamp)
     notes = []
     later = int((transactions["date"] > as_of).sum())
     if later:
-        notes.append(f"{later} transaction line(s) dated after the as-of date {as_of.date()} were not used")
+        notes.append(
+            f"{later} transaction line(s) dated after the as-of date {as_of.date()} were not used"
+        )
     in_period = transactions.loc[transactions["date"] <= as_of, "customer_id"]
     without = in_period.nunique() - len(table)
     if without:
@@ -264,8 +286,9 @@ def calibration_holdout(
             f"({observation_end.date()} is not after {calibration_end.date()})"
         )
     summary = summarize(transactions, calibration_end, unit)
-    holdout = transactions[(transactions["date"] > calibration_end)
-                           & (transactions["date"] <= observation_end)]
+    holdout = transactions[
+        (transactions["date"] > calibration_end) & (transactions["date"] <= observation_end)
+    ]
     later = (
         summarize(holdout, observation_end, unit).table
         if len(holdout) and (holdout["amount"] >= 0).any()
@@ -277,4 +300,3 @@ def calibration_holdout(
     table["frequency_holdout"] = table["customer_id"].map(days).fillna(0).astype(np.int64)
     table["duration_holdout"] = (observation_end - calibration_end).days / unit.days
     return CustomerSummary(table, unit, calibration_end, summary.notes)
-

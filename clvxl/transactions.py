@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clvxl.errors import BadRow, BadRowsError, InputError, NoDataError
 from clvxl.sources import RawLog
@@ -33,21 +35,54 @@ __all__ = ["ALIASES", "CleanLog", "clean_transactions", "find_columns"]
 #: Accepted header names for each role, compared ignoring case, spaces and punctuation.
 ALIASES: dict[str, tuple[str, ...]] = {
     "customer_id": (
-        "customer_id", "customer", "customer_no", "customer_number", "customer_code",
-        "cust_id", "client", "client_id", "account", "account_id", "user_id", "buyer",
+        "customer_id",
+        "customer",
+        "customer_no",
+        "customer_number",
+        "customer_code",
+        "cust_id",
+        "client",
+        "client_id",
+        "account",
+        "account_id",
+        "user_id",
+        "buyer",
         "master_id",
     ),
     "date": (
-        "date", "order_date", "transaction_date", "invoice_date", "purchase_date",
-        "sale_date", "posting_date", "timestamp", "datetime",
+        "date",
+        "order_date",
+        "transaction_date",
+        "invoice_date",
+        "purchase_date",
+        "sale_date",
+        "posting_date",
+        "timestamp",
+        "datetime",
     ),
     "amount": (
-        "amount", "revenue", "sales", "sales_amount", "net_amount", "order_value",
-        "value", "total", "dollar_value", "net_sales", "turnover",
+        "amount",
+        "revenue",
+        "sales",
+        "sales_amount",
+        "net_amount",
+        "order_value",
+        "value",
+        "total",
+        "dollar_value",
+        "net_sales",
+        "turnover",
     ),
     "order_id": (
-        "order_id", "order", "order_no", "order_number", "invoice", "invoice_no",
-        "invoice_number", "transaction_id", "receipt",
+        "order_id",
+        "order",
+        "order_no",
+        "order_number",
+        "invoice",
+        "invoice_no",
+        "invoice_number",
+        "transaction_id",
+        "receipt",
     ),
     "cost": ("cost", "cogs", "cost_of_goods", "cost_of_sales", "unit_cost_total"),
     "margin": ("margin", "gross_margin", "profit", "gross_profit"),
@@ -145,8 +180,14 @@ def find_columns(header: list[str], columns: Mapping[str, str] | None = None) ->
             f"Columns found: {', '.join(map(repr, header)) or 'none'}.",
         ]
         for r in missing:
-            flag = {"customer_id": "--customer-col", "date": "--date-col", "amount": "--amount-col"}[r]
-            lines.append(f"Accepted names for {labels[r]}: {', '.join(ALIASES[r])} (or name it with {flag}).")
+            flag = {
+                "customer_id": "--customer-col",
+                "date": "--date-col",
+                "amount": "--amount-col",
+            }[r]
+            lines.append(
+                f"Accepted names for {labels[r]}: {', '.join(ALIASES[r])} (or name it with {flag})."
+            )
         raise InputError(" ".join(lines))
     return found
 
@@ -189,9 +230,7 @@ def _parse_money(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         return numbers, ~np.isfinite(numbers)
-    numbers = pd.to_numeric(values.map(_number_or_text, na_action="ignore")
-                            if values.dtype == object else values,
-                            errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    numbers = _to_float(values)
     todo = np.isnan(numbers) & ~values.isna().to_numpy()
     if todo.any():
         text = values[todo].astype(str).str.strip()
@@ -199,10 +238,17 @@ def _parse_money(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return numbers, ~np.isfinite(numbers)
 
 
-def _number_or_text(value: object) -> object:
-    if isinstance(value, bool):
-        return None
-    return value
+def _to_float(values: pd.Series) -> np.ndarray:
+    """Plain numbers at Arrow speed; NaN where a value needs a closer look."""
+    if values.dtype != object:
+        try:
+            array = pa.array(values.astype("string"), from_pandas=True)
+            return pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False).copy()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    else:
+        values = values.map(lambda v: None if isinstance(v, bool) else v, na_action="ignore")
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
 def _parse_money_text(text: pd.Series) -> np.ndarray:
@@ -226,8 +272,9 @@ def _parse_money_text(text: pd.Series) -> np.ndarray:
     as_comma = as_comma | (dots_thousands & decimal_comma)
     normal = core.where(~as_comma, core.str.replace(".", "", regex=False).str.replace(",", "."))
     normal = normal.where(as_comma, normal.str.replace(",", "", regex=False))
-    numbers = pd.to_numeric(normal.where(normal.str.match(r"^\d*\.?\d+$|^\d+\.$")),
-                            errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    numbers = pd.to_numeric(
+        normal.where(normal.str.match(r"^\d*\.?\d+$|^\d+\.$")), errors="coerce"
+    ).to_numpy(dtype=float, na_value=np.nan)
     return np.where(negative.to_numpy(dtype=bool), -numbers, numbers)
 
 
@@ -243,7 +290,9 @@ def _parse_dates(
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         out = values.dt.tz_localize(None) if values.dt.tz is not None else values
         out = out.astype("datetime64[ns]")
-    elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+    elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+        values.dtype
+    ):
         out = _from_numbers(values.to_numpy(dtype=float, na_value=np.nan), values.index)
     else:
         kind = values.map(_kind, na_action="ignore") if values.dtype == object else None
@@ -253,12 +302,16 @@ def _parse_dates(
             if is_time.any():
                 out[is_time] = pd.to_datetime(values[is_time].astype(object), errors="coerce")
             if is_num.any():
-                out[is_num] = _from_numbers(values[is_num].astype(float).to_numpy(), values.index[is_num])
+                out[is_num] = _from_numbers(
+                    values[is_num].astype(float).to_numpy(), values.index[is_num]
+                )
             text_mask = (kind == "text").to_numpy()
         else:
             text_mask = ~values.isna().to_numpy()
         if text_mask.any():
-            out[text_mask] = _from_text(values[text_mask].astype(str).str.strip(), column, rows, dates)
+            out[text_mask] = _from_text(
+                values[text_mask].astype(str).str.strip(), column, rows, dates
+            )
     out = out.dt.normalize()
     bad = (out.isna() | (out < FIRST_DATE) | (out > LAST_DATE)).to_numpy(dtype=bool)
     assert len(bad) == n
@@ -290,8 +343,9 @@ def _from_numbers(numbers: np.ndarray, index: pd.Index) -> pd.Series:
 
 
 def _from_text(text: pd.Series, column: str, log: RawLog, dates: str) -> pd.Series:
-    out = pd.to_datetime(text.where(text.str.match(r"^\d{4}-\d{1,2}-\d{1,2}")),
-                         format="ISO8601", errors="coerce")
+    out = pd.to_datetime(
+        text.where(text.str.match(r"^\d{4}-\d{1,2}-\d{1,2}")), format="ISO8601", errors="coerce"
+    )
     compact = text.str.fullmatch(r"\d{8}")
     if compact.any():
         out[compact] = pd.to_datetime(text[compact], format="%Y%m%d", errors="coerce")
@@ -316,7 +370,9 @@ def _from_text(text: pd.Series, column: str, log: RawLog, dates: str) -> pd.Seri
     return out
 
 
-def _day_month_order(parts: pd.DataFrame, column: str, log: RawLog, index: pd.Index, dates: str) -> str:
+def _day_month_order(
+    parts: pd.DataFrame, column: str, log: RawLog, index: pd.Index, dates: str
+) -> str:
     if dates in ("dayfirst", "monthfirst"):
         return dates
     first_over = (parts[0].astype(int) > 12).any()
@@ -331,7 +387,9 @@ def _day_month_order(parts: pd.DataFrame, column: str, log: RawLog, index: pd.In
     if first_over and second_over:
         reason = "some dates have the day first and others the month first"
     else:
-        reason = f"{sample!r} (row {row}) could be day/month or month/day, and no date in the log tells"
+        reason = (
+            f"{sample!r} (row {row}) could be day/month or month/day, and no date in the log tells"
+        )
     raise InputError(
         f"column {column!r}: {reason}. Say which with --dayfirst or --monthfirst "
         "(dates='dayfirst' / 'monthfirst'), or use ISO dates such as 2024-04-03."
@@ -443,7 +501,9 @@ def _report(
         for column, bad, expected in problems:
             if bad[pos]:
                 value = table[column].iloc[pos]
-                records.append(BadRow(int(row), column, None if pd.isna(value) else value, expected))
+                records.append(
+                    BadRow(int(row), column, None if pd.isna(value) else value, expected)
+                )
     if on_error == "stop" and records:
         raise BadRowsError(records, log.source, total_rows=int(bad_any.sum()))
     return pd.DataFrame(

@@ -44,9 +44,18 @@ class TimeUnit(str, Enum):
 
 
 _ALIASES = {
-    "d": "days", "day": "days", "days": "days", "daily": "days",
-    "w": "weeks", "week": "weeks", "weeks": "weeks", "weekly": "weeks",
-    "m": "months", "month": "months", "months": "months", "monthly": "months",
+    "d": "days",
+    "day": "days",
+    "days": "days",
+    "daily": "days",
+    "w": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
+    "weekly": "weeks",
+    "m": "months",
+    "month": "months",
+    "months": "months",
+    "monthly": "months",
 }
 
 
