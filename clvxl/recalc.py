@@ -1,0 +1,293 @@
+"""The recalculation: one function from a raw transaction log to every computed table.
+
+The ribbon button ("Recalculate customers"), ``clvxl recalc`` and ``clvxl demo`` all
+call :func:`recalculate`; they differ only in where the log comes from and where the
+result goes (see :mod:`clvxl.book` for workbooks, :mod:`clvxl.output` for files).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from clvxl import cohorts, metrics, rfm, tiers
+from clvxl.customers import CustomerTable, customer_table
+from clvxl.errors import InputError
+from clvxl.sources import RawLog
+from clvxl.summary import CustomerSummary, summarize
+from clvxl.transactions import clean_transactions
+from clvxl.units import TimeUnit, parse_unit
+
+__all__ = ["MODELS", "RecalcResult", "Settings", "kpi_table", "recalculate"]
+
+#: Purchase models the recalculation can use for predicted CLV.
+MODELS = ("bgnbd", "paretonbd")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the Settings sheet (or the command line) says about a recalculation.
+
+    Attributes
+    ----------
+    as_of : Timestamp or None
+        End of the observation period; None: the last date in the log.
+    horizon_months : float
+        Horizon of predicted CLV and expected purchases, in months.
+    discount_rate : float
+        Yearly discount rate for predicted CLV, e.g. 0.10.
+    margin : float or None
+        Gross margin as a fraction of revenue; None: from the log's cost column when
+        it has one, else 1 (values in revenue).
+    cac : float or None
+        Customer acquisition cost, for LTV:CAC.
+    unit : TimeUnit
+        Time unit of recency, T and the fitted models.
+    model : str
+        Purchase model, one of :data:`MODELS`.
+    """
+
+    as_of: pd.Timestamp | None = None
+    horizon_months: float = 12.0
+    discount_rate: float = 0.10
+    margin: float | None = None
+    cac: float | None = None
+    unit: TimeUnit = TimeUnit.WEEKS
+    model: str = "bgnbd"
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None:
+            object.__setattr__(self, "as_of", _date(self.as_of, "as_of"))
+        object.__setattr__(self, "unit", parse_unit(self.unit))
+        _check(self.horizon_months, "horizon_months", low=0, low_open=True, high=1200)
+        _check(self.discount_rate, "discount_rate", low=0, high=1)
+        if self.margin is not None:
+            _check(self.margin, "margin", low=0, low_open=True, high=1)
+        if self.cac is not None:
+            _check(self.cac, "cac", low=0)
+        if self.model not in MODELS:
+            raise InputError(f"model must be one of {', '.join(MODELS)}; got {self.model!r}")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> Settings:
+        """Settings from named cells or options; empty values keep the defaults.
+
+        Keys: ``as_of``, ``horizon`` (or ``horizon_months``), ``discount_rate``,
+        ``margin``, ``cac``, ``unit``, ``model``; other keys are ignored.
+
+        Examples
+        --------
+        >>> Settings.from_mapping({"horizon": 24, "margin": "", "unit": "days"})
+        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='bgnbd')
+        >>> Settings.from_mapping({"discount_rate": 1.5})
+        Traceback (most recent call last):
+        ...
+        clvxl.errors.InputError: discount_rate must be between 0 and 1, got 1.5
+        """
+        given = {k: v for k, v in values.items() if not _empty(v)}
+        if "horizon" in given:
+            given["horizon_months"] = given.pop("horizon")
+        kwargs: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            if f.name in given:
+                value = given[f.name]
+                if f.name in ("horizon_months", "discount_rate", "margin", "cac"):
+                    value = _number(value, f.name)
+                elif f.name == "model":
+                    value = str(value).strip().lower().replace("/", "").replace("-", "")
+                kwargs[f.name] = value
+        return cls(**kwargs)
+
+
+def _empty(value: object) -> bool:
+    return (
+        value is None
+        or (isinstance(value, str) and not value.strip())
+        or (isinstance(value, float) and np.isnan(value))
+    )
+
+
+def _number(value: object, name: str) -> float:
+    try:
+        return float(str(value).strip().rstrip("%")) / (
+            100 if str(value).strip().endswith("%") else 1
+        )
+    except ValueError:
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+
+
+def _date(value: object, name: str) -> pd.Timestamp:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(value))  # Excel serial
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError):
+        raise InputError(f"{name} must be a date such as 2024-06-30, got {value!r}") from None
+
+
+def _check(
+    value: float, name: str, low: float, high: float | None = None, low_open: bool = False
+) -> None:
+    if (
+        not np.isfinite(value)
+        or value < low
+        or (low_open and value == low)
+        or (high is not None and value > high)
+    ):
+        if high is None:
+            raise InputError(
+                f"{name} must be {'above' if low_open else 'at least'} {low}, got {value}"
+            )
+        raise InputError(f"{name} must be between {low} and {high}, got {value}")
+
+
+@dataclass(frozen=True)
+class RecalcResult:
+    """Everything a recalculation computes, as tables ready to write.
+
+    Attributes
+    ----------
+    customers : DataFrame
+        The customer table (:data:`clvxl.customers.CUSTOMER_COLUMNS`).
+    kpis : DataFrame
+        Columns ``kpi``, ``value``: the Dashboard's figures.
+    segments, tiers, cohorts : DataFrame
+        Segment summary, value-tier summary, cohort retention.
+    model : DataFrame
+        Columns ``parameter``, ``value``: the fitted models (empty when none).
+    rejected : DataFrame
+        Rows set aside with ``on_error="skip"``: ``row``, ``column``, ``value``, ``reason``.
+    settings : Settings
+        The settings used, with ``as_of`` filled in.
+    notes : tuple of str
+        What was left out and why, in words.
+    """
+
+    customers: pd.DataFrame
+    kpis: pd.DataFrame
+    segments: pd.DataFrame
+    tiers: pd.DataFrame
+    cohorts: pd.DataFrame
+    model: pd.DataFrame
+    rejected: pd.DataFrame
+    settings: Settings
+    notes: tuple[str, ...] = field(default=())
+
+
+def recalculate(
+    raw: RawLog | pd.DataFrame,
+    settings: Settings | None = None,
+    *,
+    on_error: str = "stop",
+    columns: Mapping[str, str] | None = None,
+    dates: str = "auto",
+) -> RecalcResult:
+    """Recalculate every table from a raw transaction log.
+
+    Parameters
+    ----------
+    raw : RawLog or DataFrame
+        The log as read (any header names; see :mod:`clvxl.transactions`).
+    settings : Settings, optional
+        Defaults: as of the last date, 12-month horizon, 10 % a year, weeks, BG/NBD.
+    on_error : {"stop", "skip"}
+        What to do with bad rows (see :func:`clvxl.transactions.clean_transactions`).
+    columns : mapping, optional
+        Role → header name overrides.
+    dates : {"auto", "dayfirst", "monthfirst"}
+        How to read dates such as 03/04/2024.
+
+    Returns
+    -------
+    RecalcResult
+    """
+    settings = settings or Settings()
+    log = clean_transactions(raw, columns=columns, on_error=on_error, dates=dates)
+    summary = summarize(log.transactions, settings.as_of, settings.unit)
+    settings = dataclasses.replace(settings, as_of=summary.as_of)
+    built = customer_table(
+        summary,
+        margin=settings.margin,
+        horizon_months=settings.horizon_months,
+        discount_rate=settings.discount_rate,
+        model=settings.model,
+    )
+    customers = built.table
+    return RecalcResult(
+        customers=customers,
+        kpis=kpi_table(summary, built, settings),
+        segments=rfm.segment_summary(customers),
+        tiers=tiers.tier_summary(customers["clv_historic"].to_numpy()),
+        cohorts=cohorts.cohort_retention(
+            log.transactions[log.transactions["date"] <= summary.as_of]
+        ),
+        model=_model_table(built),
+        rejected=log.rejected,
+        settings=settings,
+        notes=built.notes,
+    )
+
+
+def _churn_period_months(summary: CustomerSummary) -> int:
+    """12 months, or half the log's span (at least one month) for a shorter log."""
+    span = (summary.as_of - summary.table["first_purchase"].min()).days / 30.4375
+    return int(max(1, min(12, span // 2)))
+
+
+def kpi_table(summary: CustomerSummary, built: CustomerTable, settings: Settings) -> pd.DataFrame:
+    """The Dashboard's figures, each computed by the one function that defines it.
+
+    Churn is measured over the last :func:`_churn_period_months` months before the
+    as-of date: customers who had bought before the period and did not buy during it,
+    over customers who had bought before it (new customers are not counted as lost).
+    """
+    table = built.table
+    n = len(table)
+    revenue = float(table["revenue"].sum())
+    orders = int(table["orders"].sum())
+    months = _churn_period_months(summary)
+    start = summary.as_of - pd.DateOffset(months=months)
+    before = table["first_purchase"] < start
+    kept = int((before & (table["last_purchase"] >= start)).sum())
+    new = int((~before).sum())
+    at_start = int(before.sum())
+    churn = metrics.churn_rate(at_start, kept + new, new) if at_start else np.nan
+    clv = table["clv"]
+    rows = [
+        ("Customers", n),
+        ("Revenue", revenue),
+        ("Orders", orders),
+        ("Average order value", float(metrics.aov(revenue, orders))),
+        ("Purchase frequency", float(metrics.purchase_frequency(orders, n))),
+        (f"Churn rate (last {months} months)", float(churn)),
+        (f"Retention rate (last {months} months)", float(1 - churn)),
+        ("Average historic CLV", float(table["clv_historic"].mean())),
+        (f"Average CLV (next {settings.horizon_months:g} months)", float(clv.mean())),
+        (f"Total CLV (next {settings.horizon_months:g} months)", float(clv.sum(min_count=1))),
+        (
+            f"Expected purchases (next {settings.horizon_months:g} months)",
+            float(table["expected_purchases"].sum(min_count=1)),
+        ),
+        ("Customers probably active (P(alive) > 0.5)", int((table["p_alive"] > 0.5).sum())),
+    ]
+    if settings.cac is not None:
+        rows.append(("CAC", settings.cac))
+        rows.append(
+            (
+                "LTV:CAC",
+                float(metrics.ltv_cac(clv.mean(), settings.cac))
+                if settings.cac > 0 and np.isfinite(clv.mean())
+                else np.nan,
+            )
+        )
+    return pd.DataFrame(rows, columns=["kpi", "value"])
+
+
+def _model_table(built: CustomerTable) -> pd.DataFrame:
+    if built.models is None:
+        return pd.DataFrame({"parameter": [], "value": []})
+    return built.models.parameter_table()

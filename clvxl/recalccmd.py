@@ -1,0 +1,231 @@
+"""``clvxl recalc`` and ``clvxl demo``: the recalculation from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from clvxl.errors import InputError
+from clvxl.output import Progress, write_table
+from clvxl.recalc import MODELS, RecalcResult, Settings, recalculate
+from clvxl.sources import RawLog, read_log
+
+__all__ = ["demo_log", "register"]
+
+_COLUMN_FLAGS = {
+    "customer_id": "--customer-col",
+    "date": "--date-col",
+    "amount": "--amount-col",
+    "order_id": "--order-col",
+    "cost": "--cost-col",
+    "margin": "--margin-col",
+    "quantity": "--quantity-col",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``recalc`` and ``demo`` subcommands."""
+    recalc = subparsers.add_parser(
+        "recalc",
+        help="recalculate the customer table from a transaction log",
+        description="Read a transaction log (.xlsx, .csv or .parquet) and write the customer "
+        "table (.csv or .parquet) or a workbook with Customers, Dashboard and Model (.xlsx).",
+    )
+    recalc.add_argument("input", type=Path, help="transaction log: .xlsx, .csv or .parquet")
+    recalc.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="customer table (.csv, .parquet) or workbook (.xlsx)",
+    )
+    _settings_options(recalc)
+    recalc.set_defaults(func=run_recalc)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="recalculate the bundled demo log into clvxl-demo.xlsx",
+        description="Recalculate the demo log shipped with clvxl (1,178 CDNOW customers) "
+        "into a workbook and print a short summary.",
+    )
+    demo.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("clvxl-demo.xlsx"),
+        help="where to write the demo workbook (default: clvxl-demo.xlsx)",
+    )
+    demo.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    demo.set_defaults(func=run_demo)
+
+
+def _settings_options(parser: argparse.ArgumentParser) -> None:
+    s = parser.add_argument_group("settings (default: the workbook's Settings sheet, else these)")
+    s.add_argument("--as-of", help="end of the observation period, YYYY-MM-DD (default: last date)")
+    s.add_argument("--horizon", type=float, help="CLV horizon in months (default 12)")
+    s.add_argument(
+        "--discount-rate", type=float, help="yearly discount rate, e.g. 0.10 (default 0.10)"
+    )
+    s.add_argument(
+        "--margin",
+        type=float,
+        help="gross margin as a fraction, e.g. 0.3 (default: from costs, else 1)",
+    )
+    s.add_argument("--cac", type=float, help="customer acquisition cost, for LTV:CAC")
+    s.add_argument("--unit", choices=["days", "weeks", "months"], help="time unit (default weeks)")
+    s.add_argument(
+        "--model", choices=MODELS, help="purchase model for predicted CLV (default bgnbd)"
+    )
+    r = parser.add_argument_group("reading the log")
+    r.add_argument(
+        "--on-error",
+        choices=["stop", "skip"],
+        default="stop",
+        help="bad rows: stop and list them (default), or set them aside and go on",
+    )
+    order = r.add_mutually_exclusive_group()
+    order.add_argument(
+        "--dayfirst",
+        action="store_const",
+        const="dayfirst",
+        dest="dates",
+        help="read 03/04/2024 as 3 April",
+    )
+    order.add_argument(
+        "--monthfirst",
+        action="store_const",
+        const="monthfirst",
+        dest="dates",
+        help="read 03/04/2024 as 4 March",
+    )
+    r.add_argument("--sheet", help="sheet to read from a workbook without a Transactions table")
+    for role, flag in _COLUMN_FLAGS.items():
+        r.add_argument(
+            flag, dest=f"col_{role}", metavar="NAME", help=f"header of the {role} column"
+        )
+    o = parser.add_argument_group("output")
+    o.add_argument(
+        "--no-csv-escape",
+        action="store_true",
+        help="write text starting with = + - @ as is in CSV (for machine consumers)",
+    )
+    o.add_argument("--quiet", action="store_true", help="no progress display")
+
+
+def _settings_values(args: argparse.Namespace) -> dict[str, object]:
+    names = {
+        "as_of": "as_of",
+        "horizon": "horizon",
+        "discount_rate": "discount_rate",
+        "margin": "margin",
+        "cac": "cac",
+        "unit": "unit",
+        "model": "model",
+    }
+    return {
+        key: getattr(args, attr) for key, attr in names.items() if getattr(args, attr) is not None
+    }
+
+
+def _columns(args: argparse.Namespace) -> dict[str, str]:
+    return {
+        role: getattr(args, f"col_{role}") for role in _COLUMN_FLAGS if getattr(args, f"col_{role}")
+    }
+
+
+def run_recalc(args: argparse.Namespace) -> int:
+    """Run ``clvxl recalc``: read, recalculate, write completely or not at all."""
+    source, output = args.input, args.output
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".xlsx"):
+        raise InputError(
+            f"cannot write {output.name}: give an output ending in .csv, .parquet or .xlsx"
+        )
+    if output.exists() and source.exists() and output.resolve() == source.resolve():
+        raise InputError(f"the output {output} is the input; write to another file")
+    progress = Progress(args.quiet)
+    progress.step(f"reading {source.name}")
+    raw = read_log(source, sheet=args.sheet)
+    progress.step("recalculating")
+    result = recalculate(
+        raw,
+        Settings.from_mapping(_settings_values(args)),
+        on_error=args.on_error,
+        columns=_columns(args),
+        dates=args.dates or "auto",
+    )
+    progress.step(f"writing {output.name}")
+    _write(result, raw, output, escape=not args.no_csv_escape)
+    progress.done()
+    if not args.quiet:
+        _report(result, output)
+    return 0
+
+
+def _write(result: RecalcResult, raw: RawLog, output: Path, escape: bool = True) -> None:
+    if output.suffix.lower() == ".xlsx":
+        from clvxl.workbook import write_result_workbook
+
+        write_result_workbook(output, raw.table, result)
+    else:
+        write_table(result.customers, output, escape=escape)
+    if len(result.rejected):
+        write_table(result.rejected, _rejected_path(output), escape=escape)
+
+
+def _rejected_path(output: Path) -> Path:
+    return output.with_name(f"{output.stem}.rejected.csv")
+
+
+def _report(result: RecalcResult, output: Path) -> None:
+    print(f"{len(result.customers):,} customers written to {output}")
+    if len(result.rejected):
+        rows = result.rejected["row"].nunique()
+        print(f"{rows:,} bad rows set aside, with the reason, in {_rejected_path(output)}")
+    for note in result.notes:
+        print(f"note: {note}")
+
+
+def demo_log() -> RawLog:
+    """The demo transaction log shipped inside the package (CDNOW, see its README)."""
+    with resources.files("clvxl").joinpath("data/demo_transactions.csv").open("rb") as fh:
+        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return RawLog.from_frame(table, "the demo log")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run ``clvxl demo``: recalculate the demo log into a workbook and summarise it."""
+    raw = demo_log()
+    result = recalculate(raw)
+    _write(result, raw, args.output)
+    if not args.quiet:
+        print(demo_summary(result, args.output))
+    return 0
+
+
+def demo_summary(result: RecalcResult, output: Path) -> str:
+    """A few lines a finance user reads first: the KPIs and the largest segments."""
+    kpis = dict(zip(result.kpis["kpi"], result.kpis["value"], strict=True))
+    lines = [f"Demo workbook written to {output}", ""]
+    for name, value in kpis.items():
+        lines.append(f"  {name:<48} {_fmt(name, value)}")
+    lines += ["", "  Largest segments (customers, share of revenue):"]
+    top = result.segments.sort_values("customers", ascending=False).head(5)
+    for _, seg in top.iterrows():
+        lines.append(
+            f"    {seg['segment']:<22} {int(seg['customers']):>6,}  {seg['revenue_share']:6.1%}"
+        )
+    return "\n".join(lines)
+
+
+def _fmt(name: str, value: object) -> str:
+    if isinstance(value, float) and "rate" in name.lower():
+        return f"{value:.1%}"
+    if isinstance(value, int) or (
+        isinstance(value, float) and value.is_integer() and "CLV" not in name
+    ):
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
