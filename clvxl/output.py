@@ -93,13 +93,19 @@ def escape_formulas(table: pd.DataFrame) -> pd.DataFrame:
 def write_table(table: pd.DataFrame, path: str | Path, escape: bool = True) -> Path:
     """Write a table to ``.csv`` or ``.parquet``, atomically.
 
-    Dates are written as ISO dates (YYYY-MM-DD) in CSV.
+    CSV follows RFC 4180 (CRLF line ends, so a stray carriage return in a value is
+    quoted); dates are written as ISO dates (YYYY-MM-DD).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         data = escape_formulas(table) if escape else table
-        return write_atomic(path, lambda tmp: data.to_csv(tmp, index=False, date_format="%Y-%m-%d"))
+        return write_atomic(
+            path,
+            lambda tmp: data.to_csv(
+                tmp, index=False, date_format="%Y-%m-%d", lineterminator="\r\n"
+            ),
+        )
     if suffix == ".parquet":
         return write_atomic(path, lambda tmp: table.to_parquet(tmp, index=False))
     raise InputError(f"cannot write {path.name}: give an output ending in .csv, .parquet or .xlsx")
