@@ -1,0 +1,230 @@
+"""RFM: recency, frequency and monetary scores 1–5, the RFM code and named segments.
+
+Scores
+------
+Each of R, F, M is scored 1–5 by quintile of the customers, 5 being best (most
+recent, most orders, most revenue). Two rules make the scores deterministic and
+useful on real logs:
+
+1. **Ties share a score.** A customer's score comes from the lowest rank of its tied
+   group, ``1 + floor(5 · (rank_min − 1) / n)``, so shuffling the rows never changes a
+   score and two customers with the same value always get the same score.
+2. **A crowded lowest value does not collapse the scale.** When the lowest value holds
+   more than a fifth of the customers — typically the one-time buyers on F — those
+   customers get 1 and the others are scored over 2–5 by the same rule among
+   themselves. Without this, 60 % one-time buyers would leave F with only the
+   scores 1, 4 and 5.
+
+Segments
+--------
+Putler's eleven names on (R, FM), FM = (F + M) / 2, first match in this order
+(ranges inclusive; FM moves in steps of 0.5):
+
+====  ==================  =========  ==========
+ #    segment             R          FM
+====  ==================  =========  ==========
+ 1    Champions           4–5        4–5
+ 2    Can't Lose Them     1          4–5
+ 3    Loyal Customers     2–5        3–5
+ 4    New Customers       4–5        ≤ 1
+ 5    Promising           3–4        ≤ 1
+ 6    Potential Loyalist  3–5        1–3
+ 7    Need Attention      2–3        2–3
+ 8    About To Sleep      2–3        ≤ 2
+ 9    At Risk             ≤ 2        2–5
+10    Lost                1          ≤ 1
+11    Hibernating         1–2        1–2
+====  ==================  =========  ==========
+
+The published ranges overlap, so the order is part of the definition. clvxl puts
+the narrower rules before the wider ones that contain them (Can't Lose Them before
+Loyal and At Risk; New Customers and Promising before Potential Loyalist), so that
+every name can occur; and since the published Lost (R ≤ 2, FM ≤ 2) and Hibernating
+(R 1–2, FM 1–2) are the same set, Lost is narrowed to R = 1, FM ≤ 1. Every (R, F, M)
+gets exactly one name (see ``tests/test_rfm.py`` for the full map).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from clvxl.errors import InputError
+
+__all__ = ["SEGMENTS", "rfm_code", "rfm_scores", "rfm_segment", "score", "segment_summary"]
+
+#: (name, R range, FM range), first match wins.
+SEGMENTS: tuple[tuple[str, tuple[float, float], tuple[float, float]], ...] = (
+    ("Champions", (4, 5), (4, 5)),
+    ("Can't Lose Them", (1, 1), (4, 5)),
+    ("Loyal Customers", (2, 5), (3, 5)),
+    ("New Customers", (4, 5), (1, 1)),
+    ("Promising", (3, 4), (1, 1)),
+    ("Potential Loyalist", (3, 5), (1, 3)),
+    ("Need Attention", (2, 3), (2, 3)),
+    ("About To Sleep", (2, 3), (1, 2)),
+    ("At Risk", (1, 2), (2, 5)),
+    ("Lost", (1, 1), (1, 1)),
+    ("Hibernating", (1, 2), (1, 2)),
+)
+
+
+def score(values) -> np.ndarray:
+    """Quintile score 1–5 of each value among all values (5 = highest).
+
+    Ties share a score; a lowest value held by more than a fifth of the values
+    gets 1 and the rest are scored over 2–5 (see the module docstring).
+
+    Examples
+    --------
+    >>> score([10, 20, 30, 40, 50]).tolist()
+    [1, 2, 3, 4, 5]
+    >>> score([1, 1, 1, 1, 1, 1, 2, 2, 3, 5]).tolist()  # 60 % one-time buyers
+    [1, 1, 1, 1, 1, 1, 2, 2, 4, 5]
+    """
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1 or len(x) == 0:
+        raise InputError("scores need a non-empty column of values")
+    if not np.isfinite(x).all():
+        raise InputError("scores need finite numbers")
+    low = x == x.min()
+    if low.mean() <= 0.2:
+        return _quintile(x, 5)
+    out = np.ones(len(x), dtype=np.int64)
+    if (~low).any():
+        out[~low] = 1 + _quintile(x[~low], 4)
+    return out
+
+
+def _quintile(x: np.ndarray, k: int) -> np.ndarray:
+    rank_min = pd.Series(x).rank(method="min").to_numpy()
+    return (1 + np.floor(k * (rank_min - 1) / len(x))).astype(np.int64)
+
+
+def rfm_scores(recency_days, frequency, monetary) -> pd.DataFrame:
+    """R, F and M scores of every customer.
+
+    Parameters
+    ----------
+    recency_days : array-like
+        Days since the customer's last purchase (fewer is better).
+    frequency : array-like
+        Number of orders.
+    monetary : array-like
+        Revenue.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``r_score``, ``f_score``, ``m_score`` (integers 1–5).
+
+    Examples
+    --------
+    >>> rfm_scores([5, 40, 200, 10, 90], [3, 1, 1, 8, 2], [300, 20, 15, 900, 60])
+       r_score  f_score  m_score
+    0        5        3        4
+    1        3        1        2
+    2        1        1        1
+    3        4        4        5
+    4        2        2        3
+    """
+    r = np.asarray(recency_days, dtype=float)
+    f = np.asarray(frequency, dtype=float)
+    m = np.asarray(monetary, dtype=float)
+    if not (len(r) == len(f) == len(m)):
+        raise InputError(
+            f"recency, frequency and monetary must have the same length, got {len(r)}, {len(f)}, {len(m)}"
+        )
+    return pd.DataFrame({"r_score": score(-r), "f_score": score(f), "m_score": score(m)})
+
+
+def _scores(values, name: str) -> np.ndarray:
+    try:
+        x = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a whole number from 1 to 5, got {values!r}") from None
+    bad = ~np.isin(x, [1, 2, 3, 4, 5])
+    if bad.any():
+        raise InputError(
+            f"{name} must be a whole number from 1 to 5, got {np.atleast_1d(x)[np.atleast_1d(bad)][0]:g}"
+        )
+    return x.astype(np.int64)
+
+
+def rfm_code(r, f, m):
+    """The three-digit RFM code, e.g. "545".
+
+    Examples
+    --------
+    >>> rfm_code(5, 4, 5)
+    '545'
+    >>> rfm_code([1, 3], [2, 3], [1, 4]).tolist()
+    ['121', '334']
+    """
+    r, f, m = _scores(r, "R"), _scores(f, "F"), _scores(m, "M")
+    code = r * 100 + f * 10 + m
+    if np.ndim(code) == 0:
+        return str(int(code))
+    return np.asarray(code).astype(str).astype(object)
+
+
+def rfm_segment(r, f, m):
+    """Putler's segment name for R, F and M scores (rules in the module docstring).
+
+    Examples
+    --------
+    >>> rfm_segment(5, 5, 4)
+    'Champions'
+    >>> rfm_segment([5, 1, 1], [1, 5, 1], [1, 4, 1]).tolist()
+    ['New Customers', "Can't Lose Them", 'Lost']
+    """
+    r, f, m = _scores(r, "R"), _scores(f, "F"), _scores(m, "M")
+    fm = (f + m) / 2
+    conditions = [
+        (r >= r_lo) & (r <= r_hi) & (fm >= fm_lo) & (fm <= fm_hi)
+        for _, (r_lo, r_hi), (fm_lo, fm_hi) in SEGMENTS
+    ]
+    names = np.select(conditions, [name for name, _, _ in SEGMENTS], default="")
+    if np.ndim(names) == 0:
+        return str(names)
+    return names.astype(object)
+
+
+def segment_summary(customers: pd.DataFrame) -> pd.DataFrame:
+    """Customers and revenue per segment, in the fixed segment order.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        With columns ``segment`` and ``revenue``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``segment``, ``customers``, ``customer_share``, ``revenue``,
+        ``revenue_share``; one row per segment, empty segments included.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"segment": ["Champions", "Lost", "Champions"], "revenue": [60.0, 20.0, 20.0]})
+    >>> segment_summary(t).head(2)
+               segment  customers  customer_share  revenue  revenue_share
+    0        Champions          2        0.666667     80.0            0.8
+    1  Can't Lose Them          0        0.000000      0.0            0.0
+    """
+    order = [name for name, _, _ in SEGMENTS]
+    grouped = (
+        customers.groupby("segment")["revenue"].agg(["size", "sum"]).reindex(order, fill_value=0)
+    )
+    total_revenue = customers["revenue"].sum()
+    return pd.DataFrame(
+        {
+            "segment": order,
+            "customers": grouped["size"].to_numpy(dtype=np.int64),
+            "customer_share": grouped["size"].to_numpy() / max(len(customers), 1),
+            "revenue": grouped["sum"].to_numpy(dtype=float),
+            "revenue_share": grouped["sum"].to_numpy(dtype=float) / total_revenue
+            if total_revenue
+            else 0.0,
+        }
+    )
