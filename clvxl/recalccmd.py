@@ -184,7 +184,9 @@ def _report(result: RecalcResult, output: Path) -> None:
     print(f"{len(result.customers):,} customers written to {output}")
     if len(result.rejected):
         rows = result.rejected["row"].nunique()
-        print(f"{rows:,} bad rows set aside, with the reason, in {_rejected_path(output)}")
+        print(
+            f"{rows:,} bad row{'s' if rows != 1 else ''} set aside, with the reason, in {_rejected_path(output)}"
+        )
     for note in result.notes:
         print(f"note: {note}")
 

@@ -1,0 +1,177 @@
+r"""Gamma-Gamma: how much a customer spends per transaction.
+
+Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), "RFM and CLV: Using Iso-Value
+Curves for Customer Base Analysis", *Journal of Marketing Research* 42(4), 415–430;
+Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value" (note).
+
+A customer's transaction values are Gamma(p, ν) around its own mean, with
+ν ~ Gamma(q, γ) across customers (γ is written ``v`` here, as in lifetimes). With
+*x* repeat transactions of mean :math:`\bar z`, the likelihood is (note, eq. 4)
+
+.. math::
+
+    f(\bar z \mid p, q, \gamma; x) = \frac{\Gamma(px + q)}{\Gamma(px)\,\Gamma(q)}
+    \frac{\gamma^q\, x^{px}\, \bar z^{px - 1}}{(\gamma + x \bar z)^{px + q}}
+
+evaluated in logs. The expected average transaction value of a customer is
+(eq. 5) a weighted mean of the population mean and its own mean:
+
+.. math::
+
+    E[Z \mid p, q, \gamma, \bar z, x] = \frac{p(\gamma + x \bar z)}{px + q - 1}
+    = \frac{q - 1}{px + q - 1} \frac{p\gamma}{q - 1} + \frac{px}{px + q - 1} \bar z.
+
+Only repeat buyers with a positive mean value inform the fit (the model assumes
+spend is independent of purchase frequency; check that before relying on it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import digamma, gammaln
+
+from clvxl.errors import InputError, ModelError
+from clvxl.models._mle import as_column, fit_mle, patterns
+
+__all__ = ["GammaGammaModel", "expected_avg_value", "fit", "population_mean"]
+
+
+@dataclass(frozen=True)
+class GammaGammaModel:
+    """A Gamma-Gamma spend model: p, q, v (γ) and how they were fitted.
+
+    >>> m = GammaGammaModel(p=6.25, q=3.74, v=15.44)
+    >>> round(population_mean(m), 2)
+    35.22
+    """
+
+    p: float
+    q: float
+    v: float
+    loglik: float = float("nan")
+    n: float = 0
+    patterns: int = 0
+    stderr: dict[str, float] = field(default_factory=dict, compare=False)
+    name: ClassVar[str] = "Gamma-Gamma"
+    param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+
+    def __post_init__(self) -> None:
+        for name in self.param_names:
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value > 0):
+                raise InputError(
+                    f"Gamma-Gamma parameter {name} must be a positive number, got {value}"
+                )
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The parameters by their paper names."""
+        return {name: getattr(self, name) for name in self.param_names}
+
+
+def _loglik_terms(params, x, z):
+    p, q, v = params
+    px = p * x
+    return (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(v)
+        + px * np.log(x)
+        + (px - 1) * np.log(z)
+        - (px + q) * np.log(v + x * z)
+    )
+
+
+def _loglik_gradient(params, x, z) -> np.ndarray:
+    p, q, v = params
+    px = p * x
+    d_p = x * (digamma(px + q) - digamma(px) + np.log(x) + np.log(z) - np.log(v + x * z))
+    d_q = digamma(px + q) - digamma(q) + np.log(v) - np.log(v + x * z)
+    d_v = q / v - (px + q) / (v + x * z)
+    return np.vstack([d_p, d_q, d_v])
+
+
+def fit(frequency, monetary, weights=None) -> GammaGammaModel:
+    """Fit the Gamma-Gamma model on the repeat buyers with a positive mean value.
+
+    Parameters
+    ----------
+    frequency : array-like
+        Repeat transactions *x* of each customer.
+    monetary : array-like
+        Mean value :math:`\\bar z` of those repeat transactions.
+    weights : array-like, optional
+        Number of customers with each row.
+
+    Returns
+    -------
+    GammaGammaModel
+    """
+    x, z = as_column(frequency, "frequency"), as_column(monetary, "monetary")
+    if len(x) != len(z):
+        raise InputError("frequency and monetary must have the same length")
+    w = np.ones(len(x)) if weights is None else as_column(weights, "weights")
+    use = (x > 0) & (z > 0)
+    if use.sum() < 2 and w[use].sum() < 2:
+        raise ModelError(
+            "fewer than two customers have bought more than once, so the spend model "
+            "(Gamma-Gamma) cannot learn how much customers spend per purchase"
+        )
+    cols, weights_ = patterns({"x": x[use], "z": z[use]}, w[use])
+    if len(np.unique(cols["z"])) < 2:
+        raise ModelError(
+            "every repeat buyer spends the same on average; the spend model needs some variety"
+        )
+
+    def negloglik(params):
+        return -float(np.dot(weights_, _loglik_terms(params, cols["x"], cols["z"])))
+
+    def gradient(params):
+        return -_loglik_gradient(params, cols["x"], cols["z"]) @ weights_
+
+    mean, var = (
+        np.average(cols["z"], weights=weights_),
+        np.average((cols["z"] - np.average(cols["z"], weights=weights_)) ** 2, weights=weights_),
+    )
+    start = np.array([max(mean**2 / max(var, 1e-9), 0.5), 2.0, max(mean, 1e-3)])
+    result = fit_mle(negloglik, GammaGammaModel.param_names, start, "Gamma-Gamma", gradient)
+    return GammaGammaModel(
+        **result.params,
+        loglik=result.loglik,
+        n=float(weights_.sum()),
+        patterns=len(weights_),
+        stderr=result.stderr,
+    )
+
+
+def population_mean(model: GammaGammaModel) -> float:
+    """Mean transaction value of a customer about whom nothing is known, :math:`p\\gamma/(q-1)`."""
+    if model.q <= 1:
+        raise ModelError(
+            f"the spend model has q = {model.q:.3g} ≤ 1: spend varies so much between customers "
+            "that the average spend of a new customer is unbounded"
+        )
+    return model.p * model.v / (model.q - 1)
+
+
+def expected_avg_value(model: GammaGammaModel, frequency, monetary) -> np.ndarray:
+    """Expected average transaction value of each customer (eq. 5).
+
+    Examples
+    --------
+    >>> m = GammaGammaModel(p=6.25, q=3.74, v=15.44)
+    >>> np.round(expected_avg_value(m, [2, 0], [22.35, 0.0]), 2).tolist()
+    [24.66, 35.22]
+    """
+    x, z = as_column(frequency, "frequency"), as_column(monetary, "monetary")
+    if len(x) != len(z):
+        raise InputError("frequency and monetary must have the same length")
+    if (x < 0).any():
+        raise InputError("frequency must be 0 or more")
+    population_mean(model)  # refuses q <= 1 in words
+    p, q, v = model.p, model.q, model.v
+    return p * (v + x * z) / (p * x + q - 1)
