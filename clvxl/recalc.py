@@ -272,7 +272,7 @@ def kpi_table(summary: CustomerSummary, built: CustomerTable, settings: Settings
             f"Expected purchases (next {settings.horizon_months:g} months)",
             float(table["expected_purchases"].sum(min_count=1)),
         ),
-        ("Customers probably active (P(alive) > 0.5)", int((table["p_alive"] > 0.5).sum())),
+        ("Repeat-customer rate", float((table["frequency"] > 0).mean())),
     ]
     if settings.cac is not None:
         rows.append(("CAC", settings.cac))

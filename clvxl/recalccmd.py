@@ -12,6 +12,7 @@ from clvxl.errors import InputError
 from clvxl.output import Progress, write_table
 from clvxl.recalc import MODELS, RecalcResult, Settings, recalculate
 from clvxl.sources import RawLog, read_log
+from clvxl.workbook import read_settings, write_result_workbook
 
 __all__ = ["demo_log", "register"]
 
@@ -63,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _settings_options(parser: argparse.ArgumentParser) -> None:
-    s = parser.add_argument_group("settings (default: the workbook's Settings sheet, else these)")
+    s = parser.add_argument_group("settings (override an .xlsx input's Settings sheet)")
     s.add_argument("--as-of", help="end of the observation period, YYYY-MM-DD (default: last date)")
     s.add_argument("--horizon", type=float, help="CLV horizon in months (default 12)")
     s.add_argument(
@@ -150,9 +151,11 @@ def run_recalc(args: argparse.Namespace) -> int:
     progress.step(f"reading {source.name}")
     raw = read_log(source, sheet=args.sheet)
     progress.step("recalculating")
+    values = read_settings(source) if source.suffix.lower() in (".xlsx", ".xlsm") else {}
+    values.update(_settings_values(args))
     result = recalculate(
         raw,
-        Settings.from_mapping(_settings_values(args)),
+        Settings.from_mapping(values),
         on_error=args.on_error,
         columns=_columns(args),
         dates=args.dates or "auto",
@@ -167,8 +170,6 @@ def run_recalc(args: argparse.Namespace) -> int:
 
 def _write(result: RecalcResult, raw: RawLog, output: Path, escape: bool = True) -> None:
     if output.suffix.lower() == ".xlsx":
-        from clvxl.workbook import write_result_workbook
-
         write_result_workbook(output, raw.table, result)
     else:
         write_table(result.customers, output, escape=escape)
@@ -194,7 +195,9 @@ def _report(result: RecalcResult, output: Path) -> None:
 def demo_log() -> RawLog:
     """The demo transaction log shipped inside the package (CDNOW, see its README)."""
     with resources.files("clvxl").joinpath("data/demo_transactions.csv").open("rb") as fh:
-        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
+        table = pd.read_csv(
+            fh, dtype={"order_id": str, "customer_id": str}, parse_dates=["order_date"]
+        )
     return RawLog.from_frame(table, "the demo log")
 
 

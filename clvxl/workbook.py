@@ -1,0 +1,549 @@
+"""The clvxl workbook: Dashboard, Customers, Transactions, Analysis, Model, Settings, Help.
+
+Built with XlsxWriter, in one pass, written atomically (:func:`clvxl.output.write_atomic`).
+Every value that comes from data is written as a value: text stays text even when it
+starts with ``=``, ``+``, ``-`` or ``@`` (``strings_to_formulas`` is off), so a customer
+id such as ``=HYPERLINK(...)`` can never become a live formula. Charts are native Excel
+charts over the Analysis sheet, so they render without Python.
+
+The Settings sheet holds one named cell per setting (:data:`SETTING_NAMES`); a
+recalculation of a workbook reads them back with :func:`read_settings`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+from clvxl.errors import InputError
+from clvxl.output import write_atomic
+from clvxl.recalc import RecalcResult, Settings
+
+__all__ = ["EXCEL_MAX_ROWS", "SETTING_NAMES", "read_settings", "write_result_workbook"]
+
+EXCEL_MAX_ROWS = 1_048_576
+
+#: Settings key → (defined name, label on the Settings sheet, help text).
+SETTING_NAMES: dict[str, tuple[str, str, str]] = {
+    "as_of": (
+        "AsOfDate",
+        "As-of date",
+        "End of the observation period; empty: the last date in the log.",
+    ),
+    "horizon": (
+        "HorizonMonths",
+        "CLV horizon (months)",
+        "How far ahead predicted CLV and purchases look.",
+    ),
+    "discount_rate": (
+        "DiscountRate",
+        "Discount rate (yearly)",
+        "Rate used to discount future margin, e.g. 10%.",
+    ),
+    "margin": (
+        "GrossMargin",
+        "Gross margin",
+        "Share of revenue kept as margin; empty: from the cost column, else 100%.",
+    ),
+    "cac": (
+        "AcquisitionCost",
+        "Customer acquisition cost",
+        "Marketing and sales spend per new customer, for LTV:CAC.",
+    ),
+    "unit": ("TimeUnit", "Time unit", "days, weeks or months: the unit of recency and T."),
+    "model": ("PurchaseModel", "Purchase model", "bgnbd (BG/NBD) or paretonbd (Pareto/NBD)."),
+}
+
+_FRIENDLY = {
+    "customer_id": "Customer",
+    "first_purchase": "First purchase",
+    "last_purchase": "Last purchase",
+    "orders": "Orders",
+    "frequency": "Repeat purchases",
+    "recency": "Recency",
+    "T": "Age (T)",
+    "revenue": "Revenue",
+    "aov": "AOV",
+    "monetary": "Avg repeat value",
+    "r_score": "R",
+    "f_score": "F",
+    "m_score": "M",
+    "rfm": "RFM",
+    "segment": "Segment",
+    "value_tier": "Value tier",
+    "clv_historic": "Historic CLV",
+    "p_alive": "P(alive)",
+    "expected_purchases": "Expected purchases",
+    "expected_avg_value": "Expected avg value",
+    "clv": "Predicted CLV",
+}
+
+_HELP = [
+    (
+        "Recalculate customers",
+        "Ribbon button (CLV tab): rebuilds Customers, Dashboard, Analysis and Model from the Transactions table and Settings. Transactions are never changed.",
+    ),
+    (
+        "clvxl recalc BOOK.xlsx -o OUT.xlsx",
+        "The same recalculation without Excel, for scheduled refreshes.",
+    ),
+    (
+        "Transactions",
+        "One line per order line: customer, date, amount (refunds negative); optional order id, cost, quantity.",
+    ),
+    (
+        "Customers",
+        "One row per customer: RFM scores and segment, value tier, historic and predicted CLV.",
+    ),
+    (
+        "Recency / Age (T)",
+        "Time from first to last purchase / from first purchase to the as-of date, in the time unit.",
+    ),
+    ("P(alive)", "Probability the customer is still active (BG/NBD, Fader, Hardie & Lee 2005)."),
+    (
+        "Predicted CLV",
+        "Expected margin over the horizon, discounted: BG/NBD purchases × Gamma-Gamma spend.",
+    ),
+    (
+        "Segments",
+        "Putler's eleven RFM segments on R and the average of F and M; first matching rule wins.",
+    ),
+    ("Value tiers", "Top 1 %, 5 % and 20 % of customers by historic CLV."),
+    ("Model", "Fitted parameters and log-likelihood: check them before trusting predictions."),
+]
+
+
+def _clean(value):
+    """A cell value XlsxWriter writes as a value: NaN → blank, numpy → Python."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NaT:
+        return None
+    return value
+
+
+def _write_table(
+    book,
+    sheet,
+    frame: pd.DataFrame,
+    name: str,
+    headers: list[str],
+    formats: dict[str, object] | None = None,
+    first_row: int = 0,
+) -> None:
+    """Write ``frame`` as an Excel Table, column by column (values only)."""
+    formats = formats or {}
+    n = len(frame)
+    for col, column in enumerate(frame.columns):
+        values = [_clean(v) for v in frame[column].tolist()]
+        if n:
+            sheet.write_column(first_row + 1, col, values, formats.get(column))
+        sheet.set_column(col, col, max(10, min(40, len(headers[col]) + 4)), formats.get(column))
+    sheet.add_table(
+        first_row,
+        0,
+        first_row + max(n, 1),
+        max(len(headers) - 1, 0),
+        {
+            "name": name,
+            "style": "Table Style Medium 2",
+            "columns": [{"header": h} for h in headers],
+        },
+    )
+
+
+def write_result_workbook(
+    path: str | Path, transactions: pd.DataFrame, result: RecalcResult
+) -> Path:
+    """Write the full workbook for a recalculation, completely or not at all.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.xlsx`` to write.
+    transactions : DataFrame
+        The Transactions table exactly as read (written back value for value).
+    result : RecalcResult
+        What :func:`clvxl.recalc.recalculate` computed.
+    """
+    if len(result.customers) >= EXCEL_MAX_ROWS or len(transactions) >= EXCEL_MAX_ROWS:
+        raise InputError(
+            f"{max(len(result.customers), len(transactions)):,} rows do not fit on an Excel "
+            f"sheet ({EXCEL_MAX_ROWS:,} rows at most); write .parquet or .csv instead"
+        )
+    return write_atomic(path, lambda tmp: _build(tmp, transactions, result))
+
+
+def _build(path: Path, transactions: pd.DataFrame, result: RecalcResult) -> None:
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "nan_inf_to_errors": False,
+        },
+    )
+    book.set_properties(
+        {"title": "clvxl customer lifetime value", "created": dt.datetime(2024, 1, 1)}
+    )
+    f = {
+        "title": book.add_format({"bold": True, "font_size": 16, "font_color": "#1F4E78"}),
+        "bold": book.add_format({"bold": True}),
+        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+        "money": book.add_format({"num_format": "#,##0.00"}),
+        "int": book.add_format({"num_format": "#,##0"}),
+        "pct": book.add_format({"num_format": "0.0%"}),
+        "dec": book.add_format({"num_format": "0.00"}),
+        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+        "kpi_label": book.add_format({"font_color": "#595959"}),
+        "kpi": book.add_format({"bold": True, "font_size": 13, "num_format": "#,##0.00"}),
+        "kpi_int": book.add_format({"bold": True, "font_size": 13, "num_format": "#,##0"}),
+        "kpi_pct": book.add_format({"bold": True, "font_size": 13, "num_format": "0.0%"}),
+        "input": book.add_format({"bg_color": "#FFF2CC", "border": 1}),
+        "input_date": book.add_format(
+            {"bg_color": "#FFF2CC", "border": 1, "num_format": "yyyy-mm-dd"}
+        ),
+        "input_pct": book.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.0%"}),
+    }
+    dashboard = book.add_worksheet("Dashboard")
+    customers = book.add_worksheet("Customers")
+    tx_sheet = book.add_worksheet("Transactions")
+    analysis = book.add_worksheet("Analysis")
+    model = book.add_worksheet("Model")
+    settings = book.add_worksheet("Settings")
+    help_sheet = book.add_worksheet("Help")
+
+    _customers_sheet(book, customers, result.customers, f)
+    _transactions_sheet(book, tx_sheet, transactions, f)
+    ranges = _analysis_sheet(analysis, result, f)
+    _model_sheet(model, result, f)
+    _settings_sheet(book, settings, result.settings, f)
+    _help_sheet(help_sheet, result, f)
+    _dashboard(book, dashboard, result, ranges, f)
+    dashboard.activate()
+    book.close()
+
+
+def _customers_sheet(book, sheet, table: pd.DataFrame, f) -> None:
+    formats = {
+        "first_purchase": f["date"],
+        "last_purchase": f["date"],
+        "orders": f["int"],
+        "frequency": f["int"],
+        "recency": f["dec"],
+        "T": f["dec"],
+        "revenue": f["money"],
+        "aov": f["money"],
+        "monetary": f["money"],
+        "clv_historic": f["money"],
+        "p_alive": f["pct"],
+        "expected_purchases": f["dec"],
+        "expected_avg_value": f["money"],
+        "clv": f["money"],
+    }
+    _write_table(book, sheet, table, "Customers", [_FRIENDLY[c] for c in table.columns], formats)
+    sheet.freeze_panes(1, 1)
+
+
+def _transactions_sheet(book, sheet, transactions: pd.DataFrame, f) -> None:
+    headers = [str(c) for c in transactions.columns]
+    formats = {
+        c: f["date"]
+        for c in transactions.columns
+        if pd.api.types.is_datetime64_any_dtype(transactions[c].dtype)
+    }
+    _write_table(book, sheet, transactions, "Transactions", headers, formats)
+    n = max(len(transactions), 1)
+    lowered = [h.lower() for h in headers]
+    for col, name in enumerate(lowered):
+        if "date" in name:
+            sheet.data_validation(
+                1,
+                col,
+                n + 5000,
+                col,
+                {
+                    "validate": "date",
+                    "criteria": "between",
+                    "minimum": dt.date(1900, 1, 1),
+                    "maximum": dt.date(2100, 12, 31),
+                    "error_title": "Date",
+                    "error_message": "Enter a date between 1900 and 2100.",
+                },
+            )
+        if name in ("amount", "revenue", "sales", "value", "dollar_value"):
+            sheet.data_validation(
+                1,
+                col,
+                n + 5000,
+                col,
+                {
+                    "validate": "decimal",
+                    "criteria": "between",
+                    "minimum": -1e12,
+                    "maximum": 1e12,
+                    "error_title": "Amount",
+                    "error_message": "Enter a number (refunds negative).",
+                },
+            )
+    sheet.freeze_panes(1, 0)
+
+
+def _analysis_sheet(sheet, result: RecalcResult, f) -> dict[str, tuple[int, int, int]]:
+    """Segments, tiers, CLV distribution and cohorts; returns where each block sits."""
+    ranges = {}
+    row = 0
+    blocks = [
+        (
+            "Segments",
+            result.segments,
+            {"customer_share": f["pct"], "revenue_share": f["pct"], "revenue": f["money"]},
+        ),
+        (
+            "Value tiers",
+            result.tiers,
+            {"value_share": f["pct"], "cumulative_share": f["pct"], "value": f["money"]},
+        ),
+        ("CLV distribution", _clv_histogram(result.customers), {}),
+    ]
+    cohorts = result.cohorts.reset_index()
+    cohorts["cohort"] = cohorts["cohort"].dt.strftime("%Y-%m")
+    cohorts.columns = ["cohort", "size", *[f"month {c}" for c in result.cohorts.columns[1:]]]
+    blocks.append(("Cohort retention", cohorts, {c: f["pct"] for c in cohorts.columns[2:]}))
+    for title, frame, formats in blocks:
+        sheet.write_string(row, 0, title, f["bold"])
+        sheet.write_row(row + 1, 0, [str(c) for c in frame.columns], f["bold"])
+        for col, column in enumerate(frame.columns):
+            sheet.write_column(
+                row + 2, col, [_clean(v) for v in frame[column].tolist()], formats.get(column)
+            )
+        ranges[title] = (row + 2, row + 1 + len(frame), len(frame.columns))
+        row += len(frame) + 4
+    sheet.set_column(0, 0, 22)
+    sheet.set_column(1, 40, 12)
+    return ranges
+
+
+def _clv_histogram(customers: pd.DataFrame) -> pd.DataFrame:
+    values = customers["clv"].to_numpy(dtype=float)
+    label = "predicted CLV"
+    if not np.isfinite(values).any():
+        values, label = customers["clv_historic"].to_numpy(dtype=float), "historic CLV"
+    values = values[np.isfinite(values)]
+    top = np.quantile(values, 0.99) if len(values) else 1.0
+    edges = np.linspace(0, max(top, 1e-9), 11)
+    counts, _ = np.histogram(np.clip(values, 0, top), bins=edges)
+    return pd.DataFrame(
+        {
+            f"{label} from": edges[:-1].round(2),
+            "to": edges[1:].round(2),
+            "customers": counts,
+        }
+    )
+
+
+def _model_sheet(sheet, result: RecalcResult, f) -> None:
+    sheet.write_string(0, 0, "Fitted models", f["title"])
+    frame = result.model
+    sheet.write_row(2, 0, [str(c) for c in frame.columns], f["bold"])
+    for col, column in enumerate(frame.columns):
+        sheet.write_column(3, col, [_clean(v) for v in frame[column].tolist()])
+    row = 4 + len(frame)
+    if not len(frame):
+        sheet.write_string(3, 0, "No model could be fitted; see the notes below.")
+    sheet.write_string(row, 0, "Notes", f["bold"])
+    for i, note in enumerate(result.notes or ("none",)):
+        sheet.write_string(row + 1 + i, 0, note)
+    sheet.set_column(0, 1, 22)
+    sheet.set_column(2, 3, 14)
+
+
+def _settings_sheet(book, sheet, settings: Settings, f) -> None:
+    sheet.write_string(0, 0, "Settings", f["title"])
+    sheet.write_row(2, 0, ["Setting", "Value", "Key", "What it does"], f["bold"])
+    values = {
+        "as_of": settings.as_of.to_pydatetime() if settings.as_of is not None else None,
+        "horizon": settings.horizon_months,
+        "discount_rate": settings.discount_rate,
+        "margin": settings.margin,
+        "cac": settings.cac,
+        "unit": settings.unit.value,
+        "model": settings.model,
+    }
+    styles = {"as_of": f["input_date"], "discount_rate": f["input_pct"], "margin": f["input_pct"]}
+    for i, (key, (name, label, text)) in enumerate(SETTING_NAMES.items()):
+        row = 3 + i
+        sheet.write_string(row, 0, label)
+        value, style = values[key], styles.get(key, f["input"])
+        if value is None:
+            sheet.write_blank(row, 1, None, style)
+        elif isinstance(value, dt.datetime):
+            sheet.write_datetime(row, 1, value, style)
+        elif isinstance(value, str):
+            sheet.write_string(row, 1, value, style)
+        else:
+            sheet.write_number(row, 1, value, style)
+        sheet.write_string(row, 2, key)
+        sheet.write_string(row, 3, text)
+        book.define_name(name, f"=Settings!$B${row + 1}")
+    sheet.data_validation(
+        3 + list(SETTING_NAMES).index("unit"),
+        1,
+        3 + list(SETTING_NAMES).index("unit"),
+        1,
+        {"validate": "list", "source": ["days", "weeks", "months"]},
+    )
+    sheet.data_validation(
+        3 + list(SETTING_NAMES).index("model"),
+        1,
+        3 + list(SETTING_NAMES).index("model"),
+        1,
+        {"validate": "list", "source": ["bgnbd", "paretonbd"]},
+    )
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 2, 16)
+    sheet.set_column(3, 3, 70)
+
+
+def _help_sheet(sheet, result: RecalcResult, f) -> None:
+    sheet.write_string(0, 0, "clvxl — help", f["title"])
+    for i, (topic, text) in enumerate(_HELP):
+        sheet.write_string(2 + i, 0, topic, f["bold"])
+        sheet.write_string(2 + i, 1, text, f["wrap"])
+    row = 3 + len(_HELP)
+    sheet.write_string(row, 0, "Data", f["bold"])
+    sheet.write_string(
+        row,
+        1,
+        "Demo data: CDNOW (Fader, Hardie & Lee 2005), as redistributed in lifetimes (MIT).",
+        f["wrap"],
+    )
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 1, 100)
+
+
+def _dashboard(book, sheet, result: RecalcResult, ranges, f) -> None:
+    sheet.write_string(0, 0, "Customer lifetime value", f["title"])
+    as_of = result.settings.as_of
+    sheet.write_string(
+        1,
+        0,
+        f"As of {as_of.date() if as_of is not None else ''}; "
+        f"{result.settings.unit.value}; model {result.settings.model}",
+        f["kpi_label"],
+    )
+    for i, (name, value) in enumerate(zip(result.kpis["kpi"], result.kpis["value"], strict=True)):
+        row = 3 + i
+        sheet.write_string(row, 0, name, f["kpi_label"])
+        value = _clean(value)
+        style = (
+            f["kpi_pct"]
+            if "rate" in name.lower()
+            else (f["kpi_int"] if name.split(" ")[0] in ("Customers", "Orders") else f["kpi"])
+        )
+        if value is None:
+            sheet.write_string(row, 1, "n/a", f["kpi_label"])
+        else:
+            sheet.write_number(row, 1, value, style)
+    sheet.set_column(0, 0, 44)
+    sheet.set_column(1, 1, 16)
+
+    first, last, _ = ranges["Segments"]
+    seg = book.add_chart({"type": "column"})
+    seg.add_series(
+        {
+            "name": "Customers",
+            "categories": ["Analysis", first, 0, last, 0],
+            "values": ["Analysis", first, 1, last, 1],
+        }
+    )
+    revenue = book.add_chart({"type": "line"})
+    revenue.add_series(
+        {
+            "name": "Revenue",
+            "categories": ["Analysis", first, 0, last, 0],
+            "values": ["Analysis", first, 3, last, 3],
+            "y2_axis": True,
+            "marker": {"type": "circle"},
+        }
+    )
+    seg.combine(revenue)
+    seg.set_title({"name": "Customers and revenue per segment"})
+    seg.set_legend({"position": "bottom"})
+    seg.set_size({"width": 620, "height": 320})
+    sheet.insert_chart(3, 3, seg)
+
+    first, last, _ = ranges["Value tiers"]
+    tiers = book.add_chart({"type": "bar"})
+    tiers.add_series(
+        {
+            "name": "Share of value",
+            "categories": ["Analysis", first, 0, last, 0],
+            "values": ["Analysis", first, 3, last, 3],
+            "data_labels": {"value": True, "num_format": "0%"},
+        }
+    )
+    tiers.set_title({"name": "Value tiers: share of value"})
+    tiers.set_legend({"none": True})
+    tiers.set_x_axis({"num_format": "0%"})
+    tiers.set_y_axis({"reverse": True})
+    tiers.set_size({"width": 460, "height": 320})
+    sheet.insert_chart(3, 13, tiers)
+
+    first, last, _ = ranges["CLV distribution"]
+    hist = book.add_chart({"type": "column"})
+    hist.add_series(
+        {
+            "name": "Customers",
+            "categories": ["Analysis", first, 0, last, 0],
+            "values": ["Analysis", first, 2, last, 2],
+            "gap": 10,
+        }
+    )
+    hist.set_title({"name": "CLV distribution (customers per band)"})
+    hist.set_legend({"none": True})
+    hist.set_size({"width": 620, "height": 320})
+    sheet.insert_chart(20, 3, hist)
+
+    first, last, width = ranges["Cohort retention"]
+    cohort = book.add_chart({"type": "line"})
+    for row in range(first, min(last, first + 5) + 1):
+        cohort.add_series(
+            {
+                "name": ["Analysis", row, 0],
+                "categories": ["Analysis", first - 1, 3, first - 1, width - 1],
+                "values": ["Analysis", row, 3, row, width - 1],
+            }
+        )
+    cohort.set_title({"name": "Cohort retention (share active, months 1+)"})
+    cohort.set_y_axis({"num_format": "0%"})
+    cohort.set_legend({"position": "bottom"})
+    cohort.set_size({"width": 460, "height": 320})
+    sheet.insert_chart(20, 13, cohort)
+
+
+def read_settings(path: str | Path) -> dict[str, object]:
+    """The Settings sheet of a clvxl workbook as a mapping (empty when there is none).
+
+    Reads the key column written by :func:`write_result_workbook`, so moving rows
+    around or editing labels does not break it.
+    """
+    import python_calamine as pc
+
+    book = pc.CalamineWorkbook.from_path(str(path))
+    if "Settings" not in book.sheet_names:
+        return {}
+    values = {}
+    for row in book.get_sheet_by_name("Settings").to_python():
+        if len(row) >= 3 and str(row[2]).strip() in SETTING_NAMES:
+            values[str(row[2]).strip()] = row[1]
+    return values
