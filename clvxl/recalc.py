@@ -16,7 +16,8 @@ import pandas as pd
 
 from clvxl import cohorts, metrics, rfm, tiers
 from clvxl.customers import CustomerTable, customer_table
-from clvxl.errors import InputError
+from clvxl.errors import InputError, ModelError, NoDataError
+from clvxl.models import validation
 from clvxl.sources import RawLog
 from clvxl.summary import CustomerSummary, summarize
 from clvxl.transactions import clean_transactions
@@ -158,7 +159,11 @@ class RecalcResult:
     segments, tiers, cohorts : DataFrame
         Segment summary, value-tier summary, cohort retention.
     model : DataFrame
-        Columns ``parameter``, ``value``: the fitted models (empty when none).
+        Columns ``model``, ``parameter``, ``value``, ``stderr``: the fitted models
+        (empty when none).
+    holdout : DataFrame
+        Predicted vs actual purchases when the model is fitted on the first half of
+        the log and checked on the second (:func:`clvxl.models.validation.validate`).
     rejected : DataFrame
         Rows set aside with ``on_error="skip"``: ``row``, ``column``, ``value``, ``reason``.
     settings : Settings
@@ -173,6 +178,7 @@ class RecalcResult:
     tiers: pd.DataFrame
     cohorts: pd.DataFrame
     model: pd.DataFrame
+    holdout: pd.DataFrame
     rejected: pd.DataFrame
     settings: Settings
     notes: tuple[str, ...] = field(default=())
@@ -217,6 +223,7 @@ def recalculate(
         model=settings.model,
     )
     customers = built.table
+    holdout, notes = _holdout(log.transactions, settings, built)
     return RecalcResult(
         customers=customers,
         kpis=kpi_table(summary, built, settings),
@@ -226,10 +233,20 @@ def recalculate(
             log.transactions[log.transactions["date"] <= summary.as_of]
         ),
         model=_model_table(built),
+        holdout=holdout,
         rejected=log.rejected,
         settings=settings,
-        notes=built.notes,
+        notes=built.notes + notes,
     )
+
+
+def _holdout(transactions: pd.DataFrame, settings: Settings, built: CustomerTable):
+    if built.models is None:
+        return pd.DataFrame(), ()
+    try:
+        return validation.validate(transactions, settings.as_of, settings.unit, settings.model), ()
+    except (ModelError, NoDataError) as exc:
+        return pd.DataFrame(), (f"no holdout check of the model: {exc}",)
 
 
 def _churn_period_months(summary: CustomerSummary) -> int:

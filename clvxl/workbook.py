@@ -360,6 +360,25 @@ def _model_sheet(sheet, result: RecalcResult, f) -> None:
     row = 4 + len(frame)
     if not len(frame):
         sheet.write_string(3, 0, "No model could be fitted; see the notes below.")
+    holdout = result.holdout
+    if len(holdout):
+        sheet.write_string(
+            row,
+            0,
+            "Holdout check: fitted on the first half of the log, "
+            "mean purchases per customer in the second half",
+            f["bold"],
+        )
+        headers = ["Calibration repeat purchases", "Customers", "Actual", "Predicted"]
+        sheet.write_row(row + 1, 0, headers, f["bold"])
+        for col, column in enumerate(holdout.columns):
+            sheet.write_column(
+                row + 2,
+                col,
+                [_clean(v) for v in holdout[column].tolist()],
+                f["dec"] if col >= 2 else None,
+            )
+        row += len(holdout) + 3
     sheet.write_string(row, 0, "Notes", f["bold"])
     for i, note in enumerate(result.notes or ("none",)):
         sheet.write_string(row + 1 + i, 0, note)

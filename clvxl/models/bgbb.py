@@ -1,0 +1,139 @@
+r"""BG/BB: repeat transactions when customers have discrete opportunities to buy.
+
+Fader, P. S., Hardie, B. G. S. & Shang, J. (2010), "Customer-Base Analysis in a
+Discrete-Time Noncontractual Setting", *Marketing Science* 29(6), 1086–1108.
+
+At each of *n* opportunities (yearly donation drives, annual events) an active
+customer transacts with probability p ~ Beta(α, β) and drops out before the next
+with probability θ ~ Beta(γ, δ). With *x* transactions, the last at opportunity
+*t_x*, the likelihood is (eq. 5)
+
+.. math::
+
+    L = \frac{B(\alpha+x, \beta+n-x)}{B(\alpha,\beta)} \frac{B(\gamma, \delta+n)}{B(\gamma,\delta)}
+      + \sum_{i=0}^{n-t_x-1} \frac{B(\alpha+x, \beta+t_x-x+i)}{B(\alpha,\beta)}
+        \frac{B(\gamma+1, \delta+t_x+i)}{B(\gamma,\delta)},
+
+summed in logs. Expected transactions in the next :math:`n^*` opportunities (eq. 13):
+
+.. math::
+
+    E[X(n, n+n^*)] = \frac{1}{L} \frac{B(\alpha+x+1, \beta+n-x)}{B(\alpha,\beta)}
+    \frac{\delta}{\gamma-1} \frac{\Gamma(\gamma+\delta)}{\Gamma(1+\delta)}
+    \Big[\frac{\Gamma(1+\delta+n)}{\Gamma(\gamma+\delta+n)}
+       - \frac{\Gamma(1+\delta+n+n^*)}{\Gamma(\gamma+\delta+n+n^*)}\Big].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import betaln, gammaln, logsumexp
+
+from clvxl.errors import InputError, ModelError
+from clvxl.models._mle import as_column, fit_mle, patterns
+
+__all__ = ["BetaGeoBetaBinomModel", "expected_transactions", "fit", "loglik"]
+
+
+@dataclass(frozen=True)
+class BetaGeoBetaBinomModel:
+    """A BG/BB model: alpha, beta (transaction), gamma, delta (dropout)."""
+
+    alpha: float
+    beta: float
+    gamma: float
+    delta: float
+    loglik: float = float("nan")
+    n: float = 0
+    patterns: int = 0
+    stderr: dict[str, float] = field(default_factory=dict, compare=False)
+    name: ClassVar[str] = "BG/BB"
+    param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The parameters by their paper names."""
+        return {p: getattr(self, p) for p in self.param_names}
+
+
+def _data(frequency, recency, periods):
+    x, t_x, n = (
+        as_column(v, k)
+        for v, k in ((frequency, "frequency"), (recency, "recency"), (periods, "periods"))
+    )
+    if not (len(x) == len(t_x) == len(n)):
+        raise InputError("frequency, recency and periods must have the same length")
+    if (x < 0).any() or (x > t_x).any() or (t_x > n).any() or ((x > 0) & (t_x == 0)).any():
+        raise InputError(
+            "BG/BB needs 0 <= frequency <= recency <= periods (recency > 0 when frequency > 0)"
+        )
+    return x, t_x, n
+
+
+def _loglik_terms(params, x, t_x, n):
+    a, b, g, d = params
+    survive = betaln(a + x, b + n - x) - betaln(a, b) + betaln(g, d + n) - betaln(g, d)
+    terms = [survive]
+    for i in range(int((n - t_x).max())):
+        live = i <= n - t_x - 1
+        term = (
+            betaln(a + x, b + t_x - x + i)
+            - betaln(a, b)
+            + betaln(g + 1, d + t_x + i)
+            - betaln(g, d)
+        )
+        terms.append(np.where(live, term, -np.inf))
+    return logsumexp(np.vstack(terms), axis=0)
+
+
+def loglik(model: BetaGeoBetaBinomModel, frequency, recency, periods) -> np.ndarray:
+    """Log-likelihood of each customer (eq. 5)."""
+    return _loglik_terms(
+        (model.alpha, model.beta, model.gamma, model.delta), *_data(frequency, recency, periods)
+    )
+
+
+def fit(frequency, recency, periods, weights=None) -> BetaGeoBetaBinomModel:
+    """Fit BG/BB on (frequency, recency, periods) patterns with weights.
+
+    Examples
+    --------
+    >>> m = fit([0, 1, 2, 3, 1], [0, 1, 3, 3, 2], [3, 3, 3, 3, 3], [50, 20, 15, 10, 5])
+    >>> bool(np.isfinite(m.loglik))
+    True
+    """
+    x, t_x, n = _data(frequency, recency, periods)
+    cols, w = patterns({"x": x, "t_x": t_x, "n": n}, weights)
+    if not (cols["x"] > 0).any():
+        raise ModelError(
+            "no customer has made a transaction, so the BG/BB model has nothing to learn from"
+        )
+
+    def negloglik(params):
+        return -float(np.dot(w, _loglik_terms(params, cols["x"], cols["t_x"], cols["n"])))
+
+    result = fit_mle(negloglik, BetaGeoBetaBinomModel.param_names, np.ones(4), "BG/BB")
+    return BetaGeoBetaBinomModel(
+        **result.params,
+        loglik=result.loglik,
+        n=float(w.sum()),
+        patterns=len(w),
+        stderr=result.stderr,
+    )
+
+
+def expected_transactions(
+    model: BetaGeoBetaBinomModel, future, frequency, recency, periods
+) -> np.ndarray:
+    """Expected transactions of each customer in the next ``future`` opportunities (eq. 13)."""
+    x, t_x, n = _data(frequency, recency, periods)
+    a, b, g, d = model.alpha, model.beta, model.gamma, model.delta
+    log_l = _loglik_terms((a, b, g, d), x, t_x, n)
+    head = betaln(a + x + 1, b + n - x) - betaln(a, b) + gammaln(g + d) - gammaln(1 + d)
+    now = np.exp(gammaln(1 + d + n) - gammaln(g + d + n))
+    later = np.exp(gammaln(1 + d + n + future) - gammaln(g + d + n + future))
+    # d / (g - 1) and the bracket share their sign, so the product is positive for any g != 1.
+    return np.exp(head - log_l) * d * (now - later) / (g - 1)
