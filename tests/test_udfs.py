@@ -1,0 +1,191 @@
+"""The Excel functions in udfs.py, called as Python, and the VBA xlwings generates for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import io
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import udfs  # noqa: E402
+
+PAPER = (0.243, 4.414, 0.793, 2.426)
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (lambda: udfs.AOV(800_000, 20_000), 40.0),
+        (lambda: udfs.PURCHASE_FREQUENCY(20_000, 8_000), 2.5),
+        (lambda: udfs.COGS(180_000, 450_000, 160_000), 470_000.0),
+        (lambda: udfs.GROSS_MARGIN(800_000, 470_000), 0.4125),
+        (lambda: udfs.CHURN(1000, 950, 100), 0.15),
+        (lambda: udfs.RETENTION(1000, 950, 100), 0.85),
+        (lambda: udfs.LIFETIME(0.25), 4.0),
+        (lambda: udfs.ARPU(120_000, 1_000, 12), 10.0),
+        (lambda: udfs.CUSTOMER_VALUE(40, 2.5), 100.0),
+        (lambda: udfs.CLV_SIMPLE(40, 2.5, 4), 400.0),
+        (lambda: udfs.CLV(50, 0.8, 0.05), 800.0),
+        (lambda: udfs.CAC(50_000, 400), 125.0),
+        (lambda: udfs.LTV_CAC(375, 125), 3.0),
+        (lambda: udfs.CAC_PAYBACK(125, 50, 0.5), 5.0),
+        (lambda: udfs.RFM_SEGMENT(5, 5, 4), "Champions"),
+        (lambda: udfs.VALUE_TIER(96, list(range(1, 101))), "Top 5%"),
+        (lambda: udfs.P_ALIVE(2, 30.43, 38.86, *PAPER), pytest.approx(0.7266, abs=1e-4)),
+        (
+            lambda: udfs.EXPECTED_PURCHASES(39, 2, 30.43, 38.86, *PAPER),
+            pytest.approx(1.226, abs=5e-4),
+        ),
+        (
+            lambda: udfs.CLV_PREDICTED(2, 30.43, 38.86, 22.35, *PAPER, 6.25, 3.74, 15.44),
+            pytest.approx(36.75, abs=0.01),
+        ),
+    ],
+)
+def test_functions_give_the_core_values(call, expected):
+    assert call() == expected
+
+
+def test_columns_in_column_out():
+    assert udfs.AOV([[100], [90]], [[4], [3]]) == [[25.0], [30.0]]
+    assert udfs.RFM_SEGMENT([[5], [1]], [[1], [5]], [[1], [4]]) == [
+        ["New Customers"],
+        ["Can't Lose Them"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: udfs.CLV(50, 0.8, 1.5), "#VALUE! CLV: churn must be between 0 and 1, got 1.5"),
+        (lambda: udfs.AOV(100, 0), "#VALUE! AOV: orders must be positive, got 0"),
+        (lambda: udfs.AOV("lots", 2), "#VALUE! AOV: revenue must be numbers"),
+        (lambda: udfs.LIFETIME(None), "#VALUE! LIFETIME: churn must be a finite number, got nan"),
+        (
+            lambda: udfs.RFM_SEGMENT(6, 1, 1),
+            "#VALUE! RFM_SEGMENT: R must be a whole number from 1 to 5, got 6",
+        ),
+        (
+            lambda: udfs.P_ALIVE(2, 40, 30, *PAPER),
+            "#VALUE! P_ALIVE: recency must be between 0 and T",
+        ),
+        (
+            lambda: udfs.FIT_BGNBD([0, 0], [0, 0], [5, 5]),
+            "#NUM! FIT_BGNBD: no customer has bought more than once",
+        ),
+        (
+            lambda: udfs.CUSTOMERS(["a", "b"], ["2024-01-01"], [1.0]),
+            "#VALUE! CUSTOMERS: customer_ids, dates and amounts must be columns of the same length",
+        ),
+    ],
+)
+def test_wrong_arguments_give_a_readable_cell_not_a_traceback(call, message):
+    text = call()
+    assert text.startswith(message)
+    assert "Traceback" not in text
+
+
+def test_customer_table_spills_with_a_header():
+    ids = [["a"], ["a"], ["b"], ["c"]]
+    dates = [[dt.datetime(2024, 1, 1)], [dt.datetime(2024, 2, 1)], [45300.0], ["2024-03-01"]]
+    amounts = [[10.0], [20.0], [5.0], ["$7.00"]]
+    table = udfs.CUSTOMERS(ids, dates, amounts)
+    assert table[0][:4] == ["customer_id", "first_purchase", "last_purchase", "orders"]
+    assert [row[0] for row in table[1:]] == ["a", "b", "c"]
+    assert [row[7] for row in table[1:]] == [30.0, 5.0, 7.0]  # revenue
+    scores = udfs.RFM_SCORES(ids, dates, amounts)
+    assert scores[0] == ["customer_id", "r_score", "f_score", "m_score", "rfm", "segment"]
+
+
+def test_fit_bgnbd_spills_parameters(shared_data):
+    import pandas as pd
+
+    data = pd.read_csv(shared_data / "cdnow_customers_summary_with_transactions.csv")
+    table = udfs.FIT_BGNBD(data["x"].tolist(), data["t_x"].tolist(), data["T"].tolist())
+    assert table[0] == ["parameter", "value"]
+    assert [row[0] for row in table[1:]] == ["r", "alpha", "a", "b", "log-likelihood"]
+    assert round(table[1][1], 3) == 0.243
+
+
+def test_generated_vba_declares_every_function(monkeypatch):
+    """With the classic decorators, xlwings' generate_vba_wrapper writes valid declarations."""
+    import types
+
+    import xlwings
+
+    # xlwings.udfs imports the Windows COM modules at the top; stand-ins let it load here.
+    com = types.ModuleType("pythoncom")
+    com.CoInitialize = lambda: None
+    client = types.ModuleType("win32com.client")
+    client.Dispatch = None
+    for name, module in {
+        "pythoncom": com,
+        "pywintypes": types.ModuleType("pywintypes"),
+        "win32com": types.ModuleType("win32com"),
+        "win32com.client": client,
+    }.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    xlwings_udfs = importlib.import_module("xlwings.udfs")
+
+    monkeypatch.setattr(xlwings, "func", xlwings_udfs.xlfunc)
+    monkeypatch.setattr(xlwings, "arg", xlwings_udfs.xlarg)
+    monkeypatch.setattr(xlwings, "ret", xlwings_udfs.xlret)
+    classic = importlib.reload(udfs)
+    try:
+        out = io.StringIO()
+
+        class Book:
+            Name = "clvxl_addin.xlam"
+
+        xlwings_udfs.generate_vba_wrapper("udfs", classic, out, Book())
+        vba = out.getvalue()
+        registered = {n: f.__xlfunc__ for n, f in vars(classic).items() if hasattr(f, "__xlfunc__")}
+    finally:
+        monkeypatch.undo()
+        importlib.reload(udfs)
+    names = [
+        "AOV",
+        "PURCHASE_FREQUENCY",
+        "COGS",
+        "GROSS_MARGIN",
+        "CHURN",
+        "RETENTION",
+        "LIFETIME",
+        "ARPU",
+        "CUSTOMER_VALUE",
+        "CLV_SIMPLE",
+        "CLV",
+        "CAC",
+        "LTV_CAC",
+        "CAC_PAYBACK",
+        "RFM_SEGMENT",
+        "RFM_SCORES",
+        "CUSTOMERS",
+        "VALUE_TIER",
+        "P_ALIVE",
+        "EXPECTED_PURCHASES",
+        "CLV_PREDICTED",
+        "FIT_BGNBD",
+    ]
+    declared = re.findall(r"^Function (\w+)\((.*)\)$", vba, re.M)
+    assert sorted(name for name, _ in declared) == sorted(names)
+    for name, args in declared:
+        params = [a.strip().removeprefix("Optional ") for a in args.split(",") if a.strip()]
+        assert all(re.fullmatch(r"[A-Za-z]\w*", p) for p in params), name
+        assert len({p.lower() for p in params}) == len(params), f"{name}: VBA names ignore case"
+    assert vba.count("End Function") == len(names)
+    assert (
+        'CLV = XLPy.CallUDF("udfs", "CLV", Array(arpu, gross_margin, churn, discount_rate), '
+        "ActiveWorkbook, Application.Caller)" in vba
+    )
+    # Help text for the function wizard on every function and argument.
+    assert sorted(registered) == sorted(names)
+    for info in registered.values():
+        assert info["ret"]["doc"]
+        assert all(not a["doc"].startswith("Positional argument") for a in info["args"])
