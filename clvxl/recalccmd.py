@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from clvxl.book import FileBook, recalc_book
 from clvxl.errors import InputError
 from clvxl.output import Progress, write_table
 from clvxl.recalc import MODELS, RecalcResult, Settings, recalculate
@@ -149,19 +150,19 @@ def run_recalc(args: argparse.Namespace) -> int:
         raise InputError(f"the output {output} is the input; write to another file")
     progress = Progress(args.quiet)
     progress.step(f"reading {source.name}")
-    raw = read_log(source, sheet=args.sheet)
-    progress.step("recalculating")
-    values = read_settings(source) if source.suffix.lower() in (".xlsx", ".xlsm") else {}
-    values.update(_settings_values(args))
-    result = recalculate(
-        raw,
-        Settings.from_mapping(values),
-        on_error=args.on_error,
-        columns=_columns(args),
-        dates=args.dates or "auto",
-    )
-    progress.step(f"writing {output.name}")
-    _write(result, raw, output, escape=not args.no_csv_escape)
+    options = {"on_error": args.on_error, "columns": _columns(args), "dates": args.dates or "auto"}
+    if source.suffix.lower() in (".xlsx", ".xlsm") and suffix == ".xlsx":
+        result = recalc_book(FileBook(source, output), _settings_values(args), **options)
+        if len(result.rejected):
+            write_table(result.rejected, _rejected_path(output), escape=not args.no_csv_escape)
+    else:
+        raw = read_log(source, sheet=args.sheet)
+        values = read_settings(source) if source.suffix.lower() in (".xlsx", ".xlsm") else {}
+        values.update(_settings_values(args))
+        progress.step("recalculating")
+        result = recalculate(raw, Settings.from_mapping(values), **options)
+        progress.step(f"writing {output.name}")
+        _write(result, raw, output, escape=not args.no_csv_escape)
     progress.done()
     if not args.quiet:
         _report(result, output)

@@ -164,11 +164,14 @@ def _read_workbook(path: Path, sheet: str | None) -> RawLog:
         ) from None
     if sheet is None and "Transactions" in book.table_names:
         table = book.get_table_by_name("Transactions")
-        frame = pd.DataFrame(
-            table.to_python(), columns=[str(c) for c in table.columns], dtype=object
-        )
-        first_row = table.start[0] + 1
-        return RawLog.from_frame(frame, f"{path.name}, table Transactions", first_row)
+        # The sheet's values, not the table's: only the sheet reader turns date-formatted
+        # cells into dates (the table reader gives their serial numbers).
+        # With skip_empty_area=False the rows start at A1, like the table's coordinates.
+        cells = book.get_sheet_by_name(table.sheet).to_python(skip_empty_area=False)
+        (first, col0), (last, col1) = table.start, table.end
+        values = [row[col0 : col1 + 1] for row in cells[first : last + 1]]
+        frame = pd.DataFrame(values, columns=[str(c) for c in table.columns], dtype=object)
+        return RawLog.from_frame(frame, f"{path.name}, table Transactions", first + 1)
     names = book.sheet_names
     if sheet is None:
         sheet = "Transactions" if "Transactions" in names else names[0]

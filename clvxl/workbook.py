@@ -23,7 +23,13 @@ from clvxl.errors import InputError
 from clvxl.output import write_atomic
 from clvxl.recalc import RecalcResult, Settings
 
-__all__ = ["EXCEL_MAX_ROWS", "SETTING_NAMES", "read_settings", "write_result_workbook"]
+__all__ = [
+    "EXCEL_MAX_ROWS",
+    "SETTING_NAMES",
+    "analysis_blocks",
+    "read_settings",
+    "write_result_workbook",
+]
 
 EXCEL_MAX_ROWS = 1_048_576
 
@@ -254,13 +260,21 @@ def _customers_sheet(book, sheet, table: pd.DataFrame, f) -> None:
     sheet.freeze_panes(1, 1)
 
 
+def _holds_dates(values: pd.Series) -> bool:
+    """A datetime column, or a column of date objects as read from a workbook."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return True
+    first = values.dropna()
+    return (
+        values.dtype == object
+        and len(first) > 0
+        and isinstance(first.iloc[0], (dt.date, dt.datetime))
+    )
+
+
 def _transactions_sheet(book, sheet, transactions: pd.DataFrame, f) -> None:
     headers = [str(c) for c in transactions.columns]
-    formats = {
-        c: f["date"]
-        for c in transactions.columns
-        if pd.api.types.is_datetime64_any_dtype(transactions[c].dtype)
-    }
+    formats = {c: f["date"] for c in transactions.columns if _holds_dates(transactions[c])}
     _write_table(book, sheet, transactions, "Transactions", headers, formats)
     n = max(len(transactions), 1)
     lowered = [h.lower() for h in headers]
@@ -298,34 +312,34 @@ def _transactions_sheet(book, sheet, transactions: pd.DataFrame, f) -> None:
     sheet.freeze_panes(1, 0)
 
 
-def _analysis_sheet(sheet, result: RecalcResult, f) -> dict[str, tuple[int, int, int]]:
-    """Segments, tiers, CLV distribution and cohorts; returns where each block sits."""
-    ranges = {}
-    row = 0
-    blocks = [
-        (
-            "Segments",
-            result.segments,
-            {"customer_share": f["pct"], "revenue_share": f["pct"], "revenue": f["money"]},
-        ),
-        (
-            "Value tiers",
-            result.tiers,
-            {"value_share": f["pct"], "cumulative_share": f["pct"], "value": f["money"]},
-        ),
-        ("CLV distribution", _clv_histogram(result.customers), {}),
-    ]
+def analysis_blocks(result: RecalcResult) -> list[tuple[str, pd.DataFrame]]:
+    """The Analysis sheet's blocks, top to bottom: the data behind the Dashboard charts.
+
+    Each block is a title row, a header row and the data, then three blank rows; both
+    the file writer and the ribbon button write them in this layout.
+    """
     cohorts = result.cohorts.reset_index()
     cohorts["cohort"] = cohorts["cohort"].dt.strftime("%Y-%m")
     cohorts.columns = ["cohort", "size", *[f"month {c}" for c in result.cohorts.columns[1:]]]
-    blocks.append(("Cohort retention", cohorts, {c: f["pct"] for c in cohorts.columns[2:]}))
-    for title, frame, formats in blocks:
+    return [
+        ("Segments", result.segments),
+        ("Value tiers", result.tiers),
+        ("CLV distribution", _clv_histogram(result.customers)),
+        ("Cohort retention", cohorts),
+    ]
+
+
+def _analysis_sheet(sheet, result: RecalcResult, f) -> dict[str, tuple[int, int, int]]:
+    """Write :func:`analysis_blocks`; returns where each block's data sits."""
+    shares = {"customer_share", "revenue_share", "value_share", "cumulative_share"}
+    ranges = {}
+    row = 0
+    for title, frame in analysis_blocks(result):
         sheet.write_string(row, 0, title, f["bold"])
         sheet.write_row(row + 1, 0, [str(c) for c in frame.columns], f["bold"])
         for col, column in enumerate(frame.columns):
-            sheet.write_column(
-                row + 2, col, [_clean(v) for v in frame[column].tolist()], formats.get(column)
-            )
+            style = f["pct"] if column in shares or str(column).startswith("month ") else None
+            sheet.write_column(row + 2, col, [_clean(v) for v in frame[column].tolist()], style)
         ranges[title] = (row + 2, row + 1 + len(frame), len(frame.columns))
         row += len(frame) + 4
     sheet.set_column(0, 0, 22)
