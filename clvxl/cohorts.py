@@ -49,37 +49,39 @@ def cohort_table(transactions: pd.DataFrame, metric: str = "customers") -> pd.Da
     """
     if metric not in ("customers", "revenue"):
         raise InputError(f"metric must be 'customers' or 'revenue', got {metric!r}")
-    purchases = transactions["amount"] >= 0
+    codes, _ = pd.factorize(transactions["customer_id"])
     month = _months(transactions["date"])
-    first = (
-        pd.Series(month[purchases.to_numpy()])
-        .groupby(transactions.loc[purchases, "customer_id"].to_numpy())
-        .min()
-    )
-    cohort = transactions["customer_id"].map(first).to_numpy()
-    known = ~np.isnan(cohort.astype(float))
-    frame = pd.DataFrame(
-        {
-            "customer_id": transactions["customer_id"].to_numpy()[known],
-            "cohort": cohort[known].astype(np.int64),
-            "age": month[known] - cohort[known].astype(np.int64),
-            "amount": transactions["amount"].to_numpy()[known],
-            "purchase": purchases.to_numpy()[known],
-        }
-    )
+    purchase = transactions["amount"].to_numpy() >= 0
+    never = np.iinfo(np.int64).max
+    first = np.full(codes.max(initial=-1) + 1, never, dtype=np.int64)
+    np.minimum.at(first, codes[purchase], month[purchase])
+    cohort = first[codes]
+    known = cohort != never
+    if not known.any():
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="cohort"))
+    start, end = cohort[known].min(), month.max()
+    width = int(end - start) + 1
+    row = cohort[known] - start
+    age = month[known] - cohort[known]
     if metric == "customers":
-        active = frame[frame["purchase"]].drop_duplicates(["customer_id", "age"])
-        table = active.groupby(["cohort", "age"]).size().unstack(fill_value=0)
+        active = purchase[known]
+        # One count per customer and month: distinct (customer, age) pairs.
+        pairs = pd.unique(codes[known][active].astype(np.int64) * width + age[active])
+        pair_row = first[pairs // width] - start
+        values = np.bincount(pair_row * width + pairs % width, minlength=width * width)
     else:
-        table = frame.groupby(["cohort", "age"])["amount"].sum().unstack(fill_value=0.0)
-    last = int(month.max() - table.index.min()) if len(table) else 0
-    table = table.reindex(columns=range(last + 1), fill_value=0)
+        values = np.bincount(
+            row * width + age,
+            weights=transactions["amount"].to_numpy()[known],
+            minlength=width * width,
+        )
+    grid = values.reshape(width, width).astype(float)
+    cohorts_present = np.sort(pd.unique(row))
+    table = pd.DataFrame(grid[cohorts_present], index=cohorts_present + start)
     # Months after the log's last month are unknown, not zero.
-    ages = np.arange(last + 1)[None, :]
-    future = table.index.to_numpy()[:, None] + ages > month.max()
-    table = table.astype(float).mask(future)
+    future = table.index.to_numpy()[:, None] + np.arange(width)[None, :] > end
+    table = table.mask(future)
     table.index = pd.to_datetime(table.index.to_numpy().astype("datetime64[M]")).rename("cohort")
-    table.columns.name = None
     if metric == "customers":
         table[0] = table[0].astype(np.int64)
     return table

@@ -343,6 +343,24 @@ def _from_numbers(numbers: np.ndarray, index: pd.Index) -> pd.Series:
 
 
 def _from_text(text: pd.Series, column: str, log: RawLog, dates: str) -> pd.Series:
+    """Plain YYYY-MM-DD at Arrow speed; only the rest goes through the slower forms."""
+    parsed = pc.strptime(
+        pa.array(text, type=pa.string(), from_pandas=True),
+        format="%Y-%m-%d",
+        unit="s",
+        error_is_null=True,
+    )
+    out = pd.Series(
+        parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]"), index=text.index
+    )
+    rest = out.isna().to_numpy() & (text != "").to_numpy()
+    if rest.any():
+        out[rest] = _from_other_text(text[rest], column, log, dates)
+    return out
+
+
+def _from_other_text(text: pd.Series, column: str, log: RawLog, dates: str) -> pd.Series:
+    """ISO with times, yyyymmdd, serial numbers as text, d/m/y or m/d/y, month names."""
     out = pd.to_datetime(
         text.where(text.str.match(r"^\d{4}-\d{1,2}-\d{1,2}")), format="ISO8601", errors="coerce"
     )

@@ -19,7 +19,7 @@ from scipy import optimize
 
 from clvxl.errors import InputError, ModelError
 
-__all__ = ["Fit", "as_column", "fit_mle", "patterns"]
+__all__ = ["Fit", "as_column", "fit_mle", "pattern_index", "patterns"]
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,27 @@ def patterns(
     )
 
 
+def pattern_index(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Distinct rows of ``columns`` and, for each input row, the index of its distinct row.
+
+    Examples
+    --------
+    >>> rows, inverse = pattern_index({"x": np.array([1.0, 0.0, 1.0])})
+    >>> rows["x"].tolist(), inverse.tolist()
+    ([1.0, 0.0], [0, 1, 0])
+    """
+    frame = pd.DataFrame(columns)
+    inverse = frame.groupby(list(columns), sort=False).ngroup().to_numpy()
+    first = np.unique(inverse, return_index=True)[1]
+    return {k: np.asarray(v)[first] for k, v in columns.items()}, inverse
+
+
 def fit_mle(
     negloglik: Callable[[np.ndarray], float],
     names: tuple[str, ...],
     start: np.ndarray,
     model: str,
-    gradient: Callable[[np.ndarray], np.ndarray] | None = None,
+    value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
 ) -> Fit:
     """Minimise ``negloglik(params)`` over positive parameters.
 
@@ -86,18 +101,20 @@ def fit_mle(
         Starting values (natural scale).
     model : str
         The model's name, for messages.
-    gradient : callable, optional
-        Gradient of ``negloglik`` with respect to the natural parameters. Without
-        it, quasi-Newton steps use finite differences and a Nelder-Mead polish
-        follows.
+    value_and_gradient : callable, optional
+        ``negloglik`` and its gradient with respect to the natural parameters, in
+        one pass. Without it, quasi-Newton steps use finite differences and a
+        Nelder-Mead polish follows.
     """
+    gradient = value_and_gradient is not None
 
     def objective(log_params: np.ndarray):
         params = np.exp(log_params)
-        value = negloglik(params)
-        if gradient is None:
+        if not gradient:
+            value = negloglik(params)
             return value if np.isfinite(value) else 1e300
-        grad = gradient(params) * params  # chain rule to the log scale
+        value, grad = value_and_gradient(params)
+        grad = grad * params  # chain rule to the log scale
         if not (np.isfinite(value) and np.isfinite(grad).all()):
             return 1e300, np.zeros(len(params))
         return value, grad
@@ -108,7 +125,7 @@ def fit_mle(
             objective,
             guess,
             method="L-BFGS-B",
-            jac=gradient is not None,
+            jac=gradient,
             bounds=[(-20.0, 20.0)] * len(names),
             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10},
         )
@@ -118,7 +135,7 @@ def fit_mle(
             break
     if best is None or not np.isfinite(best.fun) or best.fun >= 1e300:
         raise ModelError(f"the {model} model could not be fitted to these customers")
-    if gradient is None:
+    if not gradient:
         # Polish with Nelder-Mead from the optimum: robust and cheap on few parameters.
         polish = optimize.minimize(
             objective,
@@ -135,19 +152,39 @@ def fit_mle(
             "how often and how recently they buy"
         )
     params = np.exp(best.x)
+    hessian = (
+        _hessian_from_gradient(value_and_gradient, params)
+        if gradient
+        else _hessian(negloglik, params)
+    )
     return Fit(
         dict(zip(names, params.tolist(), strict=True)),
-        _stderr(negloglik, params, names),
+        _stderr(hessian, names),
         -float(best.fun),
     )
 
 
-def _stderr(
-    negloglik: Callable[[np.ndarray], float], params: np.ndarray, names
-) -> dict[str, float]:
-    """Standard errors from a central-difference Hessian on the natural scale."""
+def _steps(params: np.ndarray) -> np.ndarray:
+    return 1e-4 * np.maximum(np.abs(params), 1e-3)
+
+
+def _hessian_from_gradient(value_and_gradient, params: np.ndarray) -> np.ndarray:
+    """Central differences of the analytic gradient: 2k evaluations."""
+    h = _steps(params)
+    columns = []
+    for i in range(len(params)):
+        up, down = params.copy(), params.copy()
+        up[i] += h[i]
+        down[i] -= h[i]
+        columns.append((value_and_gradient(up)[1] - value_and_gradient(down)[1]) / (2 * h[i]))
+    hess = np.array(columns)
+    return (hess + hess.T) / 2
+
+
+def _hessian(negloglik, params: np.ndarray) -> np.ndarray:
+    """Central differences of the negative log-likelihood itself."""
     k = len(params)
-    h = 1e-4 * np.maximum(np.abs(params), 1e-3)
+    h = _steps(params)
     hess = np.empty((k, k))
     f0 = negloglik(params)
     for i in range(k):
@@ -157,22 +194,24 @@ def _stderr(
                 up[i] += h[i]
                 down[i] -= h[i]
                 hess[i, i] = (negloglik(up) - 2 * f0 + negloglik(down)) / h[i] ** 2
-            else:
-                pp, pm, mp, mm = (params.copy() for _ in range(4))
-                pp[i] += h[i]
-                pp[j] += h[j]
-                pm[i] += h[i]
-                pm[j] -= h[j]
-                mp[i] -= h[i]
-                mp[j] += h[j]
-                mm[i] -= h[i]
-                mm[j] -= h[j]
-                hess[i, j] = hess[j, i] = (
-                    negloglik(pp) - negloglik(pm) - negloglik(mp) + negloglik(mm)
-                ) / (4 * h[i] * h[j])
+                continue
+            corners = []
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                point = params.copy()
+                point[i] += si * h[i]
+                point[j] += sj * h[j]
+                corners.append(negloglik(point))
+            hess[i, j] = hess[j, i] = (corners[0] - corners[1] - corners[2] + corners[3]) / (
+                4 * h[i] * h[j]
+            )
+    return hess
+
+
+def _stderr(hessian: np.ndarray, names) -> dict[str, float]:
+    """Standard errors: square roots of the inverse Hessian's diagonal (NaN where singular)."""
     try:
-        cov = np.linalg.inv(hess)
+        cov = np.linalg.inv(hessian)
         se = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
     except np.linalg.LinAlgError:
-        se = np.full(k, np.nan)
+        se = np.full(len(names), np.nan)
     return dict(zip(names, se.tolist(), strict=True))

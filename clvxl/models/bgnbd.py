@@ -118,36 +118,37 @@ def _loglik_terms(params, x, t_x, big_t):
     return common + np.logaddexp(first, second)
 
 
-def _loglik_gradient(params, x, t_x, big_t) -> np.ndarray:
-    """d log L / d(r, alpha, a, b) per customer, shape (4, n): the analytic gradient."""
+def _value_and_gradient(params, xs, weight_x, x, t_x, big_t, w) -> tuple[float, np.ndarray]:
+    """Negative total log-likelihood and its gradient in (r, alpha, a, b).
+
+    Terms that depend on x alone are evaluated once per distinct x (``xs``, with the
+    summed weights ``weight_x``); only the two-branch part runs per pattern.
+    """
     r, alpha, a, b = params
-    first = -(r + x) * np.log(alpha + big_t)
+    log_t = np.log(alpha + big_t)
+    log_tx = np.log(alpha + t_x)
     repeat = x > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        second = np.where(
-            repeat,
-            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
-            -np.inf,
-        )
+    bx1 = np.maximum(b + x - 1, 1e-300)
+    first = -(r + x) * log_t
+    second = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * log_tx, -np.inf)
     total = np.logaddexp(first, second)
     w_first, w_second = np.exp(first - total), np.exp(second - total)
-    d_r = (
-        digamma(r + x)
-        - digamma(r)
-        + np.log(alpha)
-        - w_first * np.log(alpha + big_t)
-        - w_second * np.log(alpha + t_x)
+    common = (
+        gammaln(r + xs) - gammaln(r) + r * np.log(alpha) + betaln(a, b + xs) - betaln(a, b)
+    ) @ weight_x
+    value = -(common + total @ w)
+    d_r = (digamma(r + xs) - digamma(r) + np.log(alpha)) @ weight_x - (
+        w_first * log_t + w_second * log_tx
+    ) @ w
+    d_alpha = (
+        r / alpha * weight_x.sum()
+        - ((r + x) * (w_first / (alpha + big_t) + w_second / (alpha + t_x))) @ w
     )
-    d_alpha = r / alpha - w_first * (r + x) / (alpha + big_t) - w_second * (r + x) / (alpha + t_x)
-    d_a = digamma(a + b) - digamma(a + b + x) + w_second / a
-    d_b = (
-        digamma(b + x)
-        - digamma(a + b + x)
-        - digamma(b)
-        + digamma(a + b)
-        - np.where(repeat, w_second / np.maximum(b + x - 1, 1e-300), 0.0)
+    d_a = (digamma(a + b) - digamma(a + b + xs)) @ weight_x + (w_second / a) @ w
+    d_b = (digamma(b + xs) - digamma(a + b + xs) - digamma(b) + digamma(a + b)) @ weight_x - (
+        np.where(repeat, w_second / bx1, 0.0) @ w
     )
-    return np.vstack([d_r, d_alpha, d_a, d_b])
+    return float(value), -np.array([d_r, d_alpha, d_a, d_b])
 
 
 def loglik(model: BetaGeoModel, frequency, recency, T) -> np.ndarray:
@@ -194,13 +195,16 @@ def fit(
     def negloglik(params: np.ndarray) -> float:
         return -float(np.dot(w, _loglik_terms(params, cols["x"], cols["t_x"], cols["T"])))
 
-    def gradient(params: np.ndarray) -> np.ndarray:
-        return -_loglik_gradient(params, cols["x"], cols["t_x"], cols["T"]) @ w
+    xs, index = np.unique(cols["x"], return_inverse=True)
+    weight_x = np.bincount(index, weights=w)
+
+    def value_and_gradient(params: np.ndarray):
+        return _value_and_gradient(params, xs, weight_x, cols["x"], cols["t_x"], cols["T"], w)
 
     mean_x = np.average(cols["x"], weights=w)
     mean_t = np.average(cols["T"], weights=w)
     start = np.array([1.0, max(mean_t / max(mean_x, 0.1), 1e-2), 1.0, 1.0])
-    result = fit_mle(negloglik, BetaGeoModel.param_names, start, "BG/NBD", gradient)
+    result = fit_mle(negloglik, BetaGeoModel.param_names, start, "BG/NBD", value_and_gradient)
     return BetaGeoModel(
         **result.params,
         time_unit=parse_unit(time_unit),

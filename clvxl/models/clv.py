@@ -32,9 +32,10 @@ import pandas as pd
 
 from clvxl.errors import InputError
 from clvxl.models import bgnbd, gammagamma, paretonbd
+from clvxl.models._mle import pattern_index
 from clvxl.units import DAYS_PER_MONTH, TimeUnit, parse_unit
 
-__all__ = ["FittedModels", "clv", "fit_models", "predict_customers"]
+__all__ = ["FittedModels", "clv", "discounted_purchases", "fit_models", "predict_customers"]
 
 PURCHASE_MODELS = {"bgnbd": bgnbd, "paretonbd": paretonbd}
 
@@ -127,18 +128,30 @@ def clv(
         raise InputError(
             f"discount_rate must be between 0 and 1 (a yearly rate), got {discount_rate}"
         )
-    module = _module(purchase)
     value = gammagamma.expected_avg_value(spend, frequency, monetary)
-    month = DAYS_PER_MONTH / model_unit.days
+    return (
+        margin
+        * value
+        * discounted_purchases(purchase, frequency, recency, T, horizon_months, discount_rate)
+    )
+
+
+def discounted_purchases(
+    purchase, frequency, recency, T, horizon_months: float, discount_rate: float
+) -> np.ndarray:
+    """Expected purchases month by month over the horizon, each discounted to today."""
+    module = _module(purchase)
+    month = DAYS_PER_MONTH / purchase.time_unit.days
     monthly_discount = (1 + discount_rate) ** (1 / 12) - 1
-    total = np.zeros_like(value)
-    previous = np.zeros_like(value)
+    x = np.asarray(frequency, dtype=float)
+    total = np.zeros(np.shape(x))
+    previous = np.zeros(np.shape(x))
     for k in range(1, int(np.ceil(horizon_months)) + 1):
         months = min(float(k), horizon_months)
         cumulative = module.expected_purchases(purchase, months * month, frequency, recency, T)
-        total += value * (cumulative - previous) / (1 + monthly_discount) ** months
+        total += (cumulative - previous) / (1 + monthly_discount) ** months
         previous = cumulative
-    return margin * total
+    return total
 
 
 def fit_models(table: pd.DataFrame, unit: str | TimeUnit, model: str = "bgnbd") -> FittedModels:
@@ -185,26 +198,22 @@ def predict_customers(
     x, t_x, big_t, z = (
         table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary")
     )
+    # Purchase predictions depend on (x, t_x, T) only: compute them once per pattern.
+    keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
+    px, pt_x, pbig_t = keys["x"], keys["t_x"], keys["T"]
     horizon = horizon_months * DAYS_PER_MONTH / unit.days
+    value = gammagamma.expected_avg_value(models.spend, x, z)
+    discounted = discounted_purchases(
+        models.purchase, px, pt_x, pbig_t, horizon_months, discount_rate
+    )
     out = pd.DataFrame(
         {
-            "p_alive": module.p_alive(models.purchase, x, t_x, big_t),
+            "p_alive": module.p_alive(models.purchase, px, pt_x, pbig_t)[inverse],
             "expected_purchases": module.expected_purchases(
-                models.purchase, horizon, x, t_x, big_t
-            ),
-            "expected_avg_value": gammagamma.expected_avg_value(models.spend, x, z),
-            "clv": clv(
-                models.purchase,
-                models.spend,
-                x,
-                t_x,
-                big_t,
-                z,
-                horizon_months,
-                discount_rate,
-                margin,
-                unit,
-            ),
+                models.purchase, horizon, px, pt_x, pbig_t
+            )[inverse],
+            "expected_avg_value": value,
+            "clv": margin * value * discounted[inverse],
         },
         index=table.index,
     )

@@ -86,13 +86,20 @@ def _loglik_terms(params, x, z):
     )
 
 
-def _loglik_gradient(params, x, z) -> np.ndarray:
+def _value_and_gradient(params, xs, weight_x, x, log_z, z, w) -> tuple[float, np.ndarray]:
+    """Negative total log-likelihood and its gradient in (p, q, v); x-only terms once per x."""
     p, q, v = params
-    px = p * x
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(x) + np.log(z) - np.log(v + x * z))
-    d_q = digamma(px + q) - digamma(q) + np.log(v) - np.log(v + x * z)
-    d_v = q / v - (px + q) / (v + x * z)
-    return np.vstack([d_p, d_q, d_v])
+    pxs = p * xs
+    log_vxz = np.log(v + x * z)
+    per_x = gammaln(pxs + q) - gammaln(pxs) - gammaln(q) + pxs * np.log(xs)
+    per_pattern = (p * x - 1) * log_z - (p * x + q) * log_vxz + q * np.log(v)
+    value = -(per_x @ weight_x + per_pattern @ w)
+    d_p = (xs * (digamma(pxs + q) - digamma(pxs) + np.log(xs))) @ weight_x + (
+        x * (log_z - log_vxz)
+    ) @ w
+    d_q = (digamma(pxs + q) - digamma(q)) @ weight_x + (np.log(v) - log_vxz) @ w
+    d_v = (q / v - (p * x + q) / (v + x * z)) @ w
+    return float(value), -np.array([d_p, d_q, d_v])
 
 
 def fit(frequency, monetary, weights=None) -> GammaGammaModel:
@@ -130,15 +137,21 @@ def fit(frequency, monetary, weights=None) -> GammaGammaModel:
     def negloglik(params):
         return -float(np.dot(weights_, _loglik_terms(params, cols["x"], cols["z"])))
 
-    def gradient(params):
-        return -_loglik_gradient(params, cols["x"], cols["z"]) @ weights_
+    xs, index = np.unique(cols["x"], return_inverse=True)
+    weight_x = np.bincount(index, weights=weights_)
+    log_z = np.log(cols["z"])
+
+    def value_and_gradient(params):
+        return _value_and_gradient(params, xs, weight_x, cols["x"], log_z, cols["z"], weights_)
 
     mean, var = (
         np.average(cols["z"], weights=weights_),
         np.average((cols["z"] - np.average(cols["z"], weights=weights_)) ** 2, weights=weights_),
     )
     start = np.array([max(mean**2 / max(var, 1e-9), 0.5), 2.0, max(mean, 1e-3)])
-    result = fit_mle(negloglik, GammaGammaModel.param_names, start, "Gamma-Gamma", gradient)
+    result = fit_mle(
+        negloglik, GammaGammaModel.param_names, start, "Gamma-Gamma", value_and_gradient
+    )
     return GammaGammaModel(
         **result.params,
         loglik=result.loglik,
