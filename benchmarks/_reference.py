@@ -19,8 +19,18 @@ def reference_python() -> Path:
     if not python.exists():
         print("creating the lifetimes reference environment (once)...", file=sys.stderr)
         venv.create(REFERENCE_VENV, with_pip=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
-                        str(HERE / "requirements-lifetimes.txt")], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-r",
+                str(HERE / "requirements-lifetimes.txt"),
+            ],
+            check=True,
+        )
     return python
 
 
@@ -36,7 +46,9 @@ _TIMER = (
 
 def timed(command: list[str]) -> dict:
     """Run ``command`` in a fresh process; wall time, peak RSS (MB) and its output."""
-    out = subprocess.run([sys.executable, "-c", _TIMER, *command], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _TIMER, *command], capture_output=True, text=True, check=True
+    )
     result = json.loads(out.stdout)
     if result["rc"] != 0:
         raise RuntimeError(f"{command[:3]} failed:\n{result['stderr']}")

@@ -47,12 +47,14 @@ def generate(rows: int, seed: int = 42) -> pd.DataFrame:
     order = np.argsort(week, kind="stable")[:rows]
     customer, week = customer[order], week[order]
     amount = np.round(typical[customer] * rng.lognormal(0, 0.4, len(customer)), 2)
-    return pd.DataFrame({
-        "order_id": np.char.add("O", np.arange(1, len(customer) + 1).astype(str)),
-        "customer_id": np.char.add("C", customer.astype(str)),
-        "order_date": START + (week * 7).astype("timedelta64[D]"),
-        "amount": amount,
-    })
+    return pd.DataFrame(
+        {
+            "order_id": np.char.add("O", np.arange(1, len(customer) + 1).astype(str)),
+            "customer_id": np.char.add("C", customer.astype(str)),
+            "order_date": START + (week * 7).astype("timedelta64[D]"),
+            "amount": amount,
+        }
+    )
 
 
 def write(frame: pd.DataFrame, path: Path) -> None:

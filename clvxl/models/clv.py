@@ -143,9 +143,9 @@ def discounted_purchases(
     module = _module(purchase)
     month = DAYS_PER_MONTH / purchase.time_unit.days
     monthly_discount = (1 + discount_rate) ** (1 / 12) - 1
-    x = np.asarray(frequency, dtype=float)
-    total = np.zeros(np.shape(x))
-    previous = np.zeros(np.shape(x))
+    shape = np.shape(np.atleast_1d(np.asarray(frequency, dtype=float)))
+    total = np.zeros(shape)
+    previous = np.zeros(shape)
     for k in range(1, int(np.ceil(horizon_months)) + 1):
         months = min(float(k), horizon_months)
         cumulative = module.expected_purchases(purchase, months * month, frequency, recency, T)

@@ -36,7 +36,7 @@ from scipy.special import digamma, gammaln
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import as_column, fit_mle, patterns
 
-__all__ = ["GammaGammaModel", "expected_avg_value", "fit", "population_mean"]
+__all__ = ["GammaGammaModel", "expected_avg_value", "fit", "loglik", "population_mean"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,16 @@ def _value_and_gradient(params, xs, weight_x, x, log_z, z, w) -> tuple[float, np
     d_q = (digamma(pxs + q) - digamma(q)) @ weight_x + (np.log(v) - log_vxz) @ w
     d_v = (q / v - (p * x + q) / (v + x * z)) @ w
     return float(value), -np.array([d_p, d_q, d_v])
+
+
+def loglik(model: GammaGammaModel, frequency, monetary) -> np.ndarray:
+    """Log-likelihood of each repeat buyer's mean spend (eq. 4, in logs)."""
+    x, z = as_column(frequency, "frequency"), as_column(monetary, "monetary")
+    if (x <= 0).any() or (z <= 0).any():
+        raise InputError(
+            "the spend likelihood needs repeat buyers (frequency > 0) with a positive mean value"
+        )
+    return _loglik_terms((model.p, model.q, model.v), x, z)
 
 
 def fit(frequency, monetary, weights=None) -> GammaGammaModel:

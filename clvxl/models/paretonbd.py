@@ -83,7 +83,7 @@ def _log_a0(params, x, t_x, big_t):
         big, small_b, power = beta, s + 1, r + x - 1
 
     def log_term(t):
-        z = abs(alpha - beta) / (big + t)
+        z = np.minimum(abs(alpha - beta) / (big + t), 1 - 1e-16)
         return (
             -power * np.log1p(-z)
             + np.log(hyp2f1(1.0, small_b, c, z))
