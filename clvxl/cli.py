@@ -15,7 +15,7 @@ import sys
 from clvxl import __version__
 from clvxl.errors import ClvxlError
 
-COMMAND_MODULES: tuple[str, ...] = ("clvxl.recalccmd", "clvxl.models.fitcmd")
+COMMAND_MODULES: tuple[str, ...] = ("clvxl.recalccmd", "clvxl.models.fitcmd", "clvxl.excelcmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -56,6 +56,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, _mode(path))
         os.replace(tmp, path)
     except PermissionError:
         raise InputError(
@@ -64,6 +65,15 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _mode(path: Path) -> int:
+    """The permissions the output gets: the old file's, else the usual ones for new files."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def escape_formulas(table: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
+from clvxl import tiers
+from clvxl.calculator import EXAMPLES
 from clvxl.errors import InputError
 from clvxl.output import write_atomic
 from clvxl.recalc import RecalcResult, Settings
@@ -167,7 +170,7 @@ def _write_table(
 
 
 def write_result_workbook(
-    path: str | Path, transactions: pd.DataFrame, result: RecalcResult
+    path: str | Path, transactions: pd.DataFrame, result: RecalcResult, calculator: bool = False
 ) -> Path:
     """Write the full workbook for a recalculation, completely or not at all.
 
@@ -179,16 +182,19 @@ def write_result_workbook(
         The Transactions table exactly as read (written back value for value).
     result : RecalcResult
         What :func:`clvxl.recalc.recalculate` computed.
+    calculator : bool
+        Add the Calculator sheet (live clvxl formulas with their values cached), as
+        the template has.
     """
     if len(result.customers) >= EXCEL_MAX_ROWS or len(transactions) >= EXCEL_MAX_ROWS:
         raise InputError(
             f"{max(len(result.customers), len(transactions)):,} rows do not fit on an Excel "
             f"sheet ({EXCEL_MAX_ROWS:,} rows at most); write .parquet or .csv instead"
         )
-    return write_atomic(path, lambda tmp: _build(tmp, transactions, result))
+    return write_atomic(path, lambda tmp: _build(tmp, transactions, result, calculator))
 
 
-def _build(path: Path, transactions: pd.DataFrame, result: RecalcResult) -> None:
+def _build(path: Path, transactions: pd.DataFrame, result: RecalcResult, calculator: bool) -> None:
     book = xlsxwriter.Workbook(
         str(path),
         {
@@ -198,6 +204,9 @@ def _build(path: Path, transactions: pd.DataFrame, result: RecalcResult) -> None
             "nan_inf_to_errors": False,
         },
     )
+    # Open with the cached values: no full recalculation on load, so a colleague without
+    # the add-in sees numbers rather than #NAME? in the Calculator's live formulas.
+    book.calc_on_load = False
     book.set_properties(
         {"title": "clvxl customer lifetime value", "created": dt.datetime(2024, 1, 1)}
     )
@@ -225,6 +234,7 @@ def _build(path: Path, transactions: pd.DataFrame, result: RecalcResult) -> None
     tx_sheet = book.add_worksheet("Transactions")
     analysis = book.add_worksheet("Analysis")
     model = book.add_worksheet("Model")
+    calc = book.add_worksheet("Calculator") if calculator else None
     settings = book.add_worksheet("Settings")
     help_sheet = book.add_worksheet("Help")
 
@@ -234,6 +244,8 @@ def _build(path: Path, transactions: pd.DataFrame, result: RecalcResult) -> None
     _model_sheet(model, result, f)
     _settings_sheet(book, settings, result.settings, f)
     _help_sheet(help_sheet, result, f)
+    if calc is not None:
+        _calculator_sheet(calc, result, f)
     _dashboard(book, dashboard, result, ranges, f)
     dashboard.activate()
     book.close()
@@ -447,6 +459,66 @@ def _settings_sheet(book, sheet, settings: Settings, f) -> None:
     sheet.set_column(3, 3, 70)
 
 
+def _calculator_sheet(sheet, result: RecalcResult, f) -> None:
+    """Every function with its inputs; the Result column is a live formula."""
+    sheet.write_string(0, 0, "Calculator: every clvxl function, worked", f["title"])
+    sheet.write_string(
+        1,
+        0,
+        "Change the yellow inputs; Result recalculates with the CLV add-in installed.",
+        f["kpi_label"],
+    )
+    sheet.write_row(3, 0, ["Function", "Example", "Result", "Formula"], f["bold"])
+    row = 4
+    for example in EXAMPLES:
+        refs = []
+        for i, (name, value) in enumerate(example.inputs):
+            sheet.write_string(row, 4 + 2 * i, name, f["kpi_label"])
+            sheet.write_number(row, 5 + 2 * i, value, f["input"])
+            refs.append(xl_rowcol_to_cell(row, 5 + 2 * i))
+        formula = f"={example.function}({','.join(refs)})"
+        sheet.write_string(row, 0, example.function, f["bold"])
+        sheet.write_string(row, 1, example.what)
+        sheet.write_formula(row, 2, formula, f["dec"], example.value())
+        sheet.write_string(row, 3, formula)
+        row += 1
+    first_value = float(result.customers["clv_historic"].iloc[0])
+    tier = tiers.value_tier(first_value, result.customers["clv_historic"].to_numpy())
+    formula = f"=VALUE_TIER(F{row + 1},Customers[Historic CLV])"
+    sheet.write_string(row, 0, "VALUE_TIER", f["bold"])
+    sheet.write_string(row, 1, "The first customer's historic CLV among all customers")
+    sheet.write_formula(row, 2, formula, None, tier)
+    sheet.write_string(row, 3, formula)
+    sheet.write_string(row, 4, "value", f["kpi_label"])
+    sheet.write_number(row, 5, first_value, f["input"])
+    spills = [
+        (
+            "CUSTOMERS",
+            "Spills the whole customer table",
+            "=CUSTOMERS(Transactions[customer_id],Transactions[order_date],Transactions[amount])",
+        ),
+        (
+            "RFM_SCORES",
+            "Spills R, F, M, code and segment per customer",
+            "=RFM_SCORES(Transactions[customer_id],Transactions[order_date],Transactions[amount])",
+        ),
+        (
+            "FIT_BGNBD",
+            "Spills the BG/NBD parameters",
+            "=FIT_BGNBD(Customers[Repeat purchases],Customers[Recency],Customers[Age (T)])",
+        ),
+    ]
+    for i, (name, what, text) in enumerate(spills, start=row + 1):
+        sheet.write_string(i, 0, name, f["bold"])
+        sheet.write_string(i, 1, what + " (type the formula into an empty area)")
+        sheet.write_string(i, 3, text)
+    sheet.set_column(0, 0, 22)
+    sheet.set_column(1, 1, 58)
+    sheet.set_column(2, 2, 14)
+    sheet.set_column(3, 3, 44)
+    sheet.set_column(4, 30, 11)
+
+
 def _help_sheet(sheet, result: RecalcResult, f) -> None:
     sheet.write_string(0, 0, "clvxl — help", f["title"])
     for i, (topic, text) in enumerate(_HELP):
@@ -465,6 +537,7 @@ def _help_sheet(sheet, result: RecalcResult, f) -> None:
 
 
 def _dashboard(book, sheet, result: RecalcResult, ranges, f) -> None:
+    sheet.set_row(0, 26)
     sheet.write_string(0, 0, "Customer lifetime value", f["title"])
     as_of = result.settings.as_of
     sheet.write_string(
