@@ -62,7 +62,7 @@ class RawLog:
         [5, 7]
         """
         positions = np.asarray(positions, dtype=np.int64)
-        if self.text_file is None:
+        if self.text_file is None or not _has_blank_lines(self.text_file):
             return positions + self.first_row
         return _data_lines(self.text_file, len(self.table))[positions]
 
@@ -136,6 +136,12 @@ def _read_csv(path: Path) -> RawLog:
     frame = table.to_pandas()
     frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
     return RawLog(frame, path.name, 2, path)
+
+
+def _has_blank_lines(path: Path) -> bool:
+    """Whether reading skipped empty lines (a byte search, so cheap on the normal path)."""
+    data = path.read_bytes().rstrip(b"\r\n")
+    return b"\n\n" in data or b"\n\r\n" in data
 
 
 def _data_lines(path: Path, n: int) -> np.ndarray:
