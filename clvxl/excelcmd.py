@@ -31,13 +31,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the Excel subcommands."""
     build = subparsers.add_parser("build-workbook", help="build the template workbook from code")
     build.add_argument("-o", "--output", type=Path, default=TEMPLATE, help=f"default: {TEMPLATE}")
-    build.set_defaults(func=lambda args: print(f"template written to {build_template(args.output)}") or 0)
+    build.set_defaults(
+        func=lambda args: print(f"template written to {build_template(args.output)}") or 0
+    )
 
-    install = subparsers.add_parser("install-addin", help="copy the CLV ribbon add-in to Excel's start-up folder")
-    install.add_argument("--dest", type=Path, help="folder to copy it to (default: Excel's XLSTART)")
+    install = subparsers.add_parser(
+        "install-addin", help="copy the CLV ribbon add-in to Excel's start-up folder"
+    )
+    install.add_argument(
+        "--dest", type=Path, help="folder to copy it to (default: Excel's XLSTART)"
+    )
     install.set_defaults(func=run_install)
 
-    frozen = subparsers.add_parser("freeze", help="copy a workbook with clvxl formulas replaced by values")
+    frozen = subparsers.add_parser(
+        "freeze", help="copy a workbook with clvxl formulas replaced by values"
+    )
     frozen.add_argument("input", type=Path)
     frozen.add_argument("-o", "--output", type=Path, required=True)
     frozen.set_defaults(func=run_freeze)
@@ -54,18 +62,24 @@ def _xlstart() -> Path | None:
 def run_install(args: argparse.Namespace) -> int:
     """Copy the add-in and say what to do next."""
     if not ADDIN.exists():
-        raise InputError(f"the add-in is not at {ADDIN}; run scripts/build_addin.py from a clone of clvxl")
+        raise InputError(
+            f"the add-in is not at {ADDIN}; run scripts/build_addin.py from a clone of clvxl"
+        )
     dest = args.dest or _xlstart()
     if dest is None:
-        print(f"No Excel on this system. Copy {ADDIN} to Excel's start-up folder (XLSTART) on "
-              "Windows or macOS, or run `clvxl install-addin --dest FOLDER`.")
+        print(
+            f"No Excel on this system. Copy {ADDIN} to Excel's start-up folder (XLSTART) on "
+            "Windows or macOS, or run `clvxl install-addin --dest FOLDER`."
+        )
         return 0
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ADDIN, dest / ADDIN.name)
     print(f"Installed {dest / ADDIN.name}.")
-    print("Next: restart Excel; the CLV tab has 'Recalculate customers'. For the =CLV() functions on "
-          "Windows, install xlwings' add-in (`xlwings addin install`), set UDF Modules to udfs and click "
-          "Import Functions.")
+    print(
+        "Next: restart Excel; the CLV tab has 'Recalculate customers'. For the =CLV() functions on "
+        "Windows, install xlwings' add-in (`xlwings addin install`), set UDF Modules to udfs and click "
+        "Import Functions."
+    )
     return 0
 
 

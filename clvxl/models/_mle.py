@@ -12,14 +12,42 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
 from clvxl.errors import InputError, ModelError
+from clvxl.units import parse_unit
 
-__all__ = ["Fit", "as_column", "fit_mle", "pattern_index", "patterns"]
+__all__ = ["Fit", "ModelParams", "as_column", "fit_mle", "pattern_index", "patterns"]
+
+
+class ModelParams:
+    """What every fitted model shares: ``params`` by name, and positive parameters.
+
+    Subclasses are frozen dataclasses naming their parameters in ``param_names`` and
+    the model in ``name``; a ``time_unit`` field, when present, is parsed here too.
+    """
+
+    name: ClassVar[str]
+    param_names: ClassVar[tuple[str, ...]]
+
+    def __post_init__(self) -> None:
+        if hasattr(self, "time_unit"):
+            object.__setattr__(self, "time_unit", parse_unit(self.time_unit))
+        for p in self.param_names:
+            value = getattr(self, p)
+            if not (np.isfinite(value) and value > 0):
+                raise InputError(
+                    f"{self.name} parameter {p} must be a positive number, got {value}"
+                )
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The parameters by their paper names."""
+        return {p: getattr(self, p) for p in self.param_names}
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,13 @@ import numpy as np
 from scipy.special import betaln, gammaln, logsumexp
 
 from clvxl.errors import InputError, ModelError
-from clvxl.models._mle import as_column, fit_mle, patterns
+from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns
 
 __all__ = ["BetaGeoBetaBinomModel", "expected_transactions", "fit", "loglik"]
 
 
 @dataclass(frozen=True)
-class BetaGeoBetaBinomModel:
+class BetaGeoBetaBinomModel(ModelParams):
     """A BG/BB model: alpha, beta (transaction), gamma, delta (dropout)."""
 
     alpha: float
@@ -52,11 +52,6 @@ class BetaGeoBetaBinomModel:
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
     name: ClassVar[str] = "BG/BB"
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
-
-    @property
-    def params(self) -> dict[str, float]:
-        """The parameters by their paper names."""
-        return {p: getattr(self, p) for p in self.param_names}
 
 
 def _data(frequency, recency, periods):

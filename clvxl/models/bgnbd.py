@@ -36,7 +36,7 @@ import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from clvxl.errors import InputError, ModelError
-from clvxl.models._mle import as_column, fit_mle, patterns
+from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
@@ -51,7 +51,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class BetaGeoModel:
+class BetaGeoModel(ModelParams):
     """A BG/NBD model: the four parameters and how they were fitted.
 
     Build one from known parameters to predict without fitting:
@@ -72,18 +72,6 @@ class BetaGeoModel:
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
     name: ClassVar[str] = "BG/NBD"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "time_unit", parse_unit(self.time_unit))
-        for p in self.param_names:
-            value = getattr(self, p)
-            if not (np.isfinite(value) and value > 0):
-                raise InputError(f"BG/NBD parameter {p} must be a positive number, got {value}")
-
-    @property
-    def params(self) -> dict[str, float]:
-        """The parameters by their paper names."""
-        return {p: getattr(self, p) for p in self.param_names}
 
 
 def _customers(frequency, recency, T):

@@ -34,13 +34,13 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from clvxl.errors import InputError, ModelError
-from clvxl.models._mle import as_column, fit_mle, patterns
+from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns
 
 __all__ = ["GammaGammaModel", "expected_avg_value", "fit", "loglik", "population_mean"]
 
 
 @dataclass(frozen=True)
-class GammaGammaModel:
+class GammaGammaModel(ModelParams):
     """A Gamma-Gamma spend model: p, q, v (γ) and how they were fitted.
 
     >>> m = GammaGammaModel(p=6.25, q=3.74, v=15.44)
@@ -57,19 +57,6 @@ class GammaGammaModel:
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
     name: ClassVar[str] = "Gamma-Gamma"
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
-
-    def __post_init__(self) -> None:
-        for name in self.param_names:
-            value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise InputError(
-                    f"Gamma-Gamma parameter {name} must be a positive number, got {value}"
-                )
-
-    @property
-    def params(self) -> dict[str, float]:
-        """The parameters by their paper names."""
-        return {name: getattr(self, name) for name in self.param_names}
 
 
 def _loglik_terms(params, x, z):

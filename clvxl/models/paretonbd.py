@@ -36,8 +36,8 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
-from clvxl.errors import InputError, ModelError
-from clvxl.models._mle import fit_mle, patterns
+from clvxl.errors import ModelError
+from clvxl.models._mle import ModelParams, fit_mle, patterns
 from clvxl.models.bgnbd import _customers, _horizon
 from clvxl.units import TimeUnit, parse_unit
 
@@ -45,7 +45,7 @@ __all__ = ["ParetoNBDModel", "expected_purchases", "fit", "loglik", "p_alive"]
 
 
 @dataclass(frozen=True)
-class ParetoNBDModel:
+class ParetoNBDModel(ModelParams):
     """A Pareto/NBD model: r, alpha, s, beta and how they were fitted."""
 
     r: float
@@ -59,18 +59,6 @@ class ParetoNBDModel:
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
     name: ClassVar[str] = "Pareto/NBD"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "time_unit", parse_unit(self.time_unit))
-        for p in self.param_names:
-            value = getattr(self, p)
-            if not (np.isfinite(value) and value > 0):
-                raise InputError(f"Pareto/NBD parameter {p} must be a positive number, got {value}")
-
-    @property
-    def params(self) -> dict[str, float]:
-        """The parameters by their paper names."""
-        return {p: getattr(self, p) for p in self.param_names}
 
 
 def _log_a0(params, x, t_x, big_t):

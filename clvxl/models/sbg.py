@@ -34,13 +34,13 @@ import numpy as np
 from scipy.special import betaln, hyp2f1
 
 from clvxl.errors import InputError, ModelError
-from clvxl.models._mle import as_column, fit_mle
+from clvxl.models._mle import ModelParams, as_column, fit_mle
 
 __all__ = ["ShiftedBetaGeoModel", "clv", "derl", "fit", "retention", "survival"]
 
 
 @dataclass(frozen=True)
-class ShiftedBetaGeoModel:
+class ShiftedBetaGeoModel(ModelParams):
     """An sBG model: alpha and beta of the churn-probability distribution.
 
     >>> m = ShiftedBetaGeoModel(alpha=0.668, beta=3.806)
@@ -56,11 +56,6 @@ class ShiftedBetaGeoModel:
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
     name: ClassVar[str] = "sBG"
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
-
-    @property
-    def params(self) -> dict[str, float]:
-        """The parameters by their paper names."""
-        return {p: getattr(self, p) for p in self.param_names}
 
 
 def fit(survivors) -> ShiftedBetaGeoModel:
