@@ -151,3 +151,14 @@ def test_cli_refuses_to_overwrite_its_input(tmp_path, capsys):
     source.write_text("customer,date,amount\na,2024-01-01,10\n")
     assert main(["recalc", str(source), "-o", str(source)]) == 2
     assert "is the input" in capsys.readouterr().err
+
+
+def test_scaling_amounts_by_k_scales_predicted_clv_by_k():
+    raw = demo_log().table
+    base = recalculate(raw).customers
+    scaled = recalculate(raw.assign(amount=raw["amount"] * 3)).customers
+    np.testing.assert_allclose(scaled["revenue"], base["revenue"] * 3)
+    np.testing.assert_allclose(scaled["aov"], base["aov"] * 3)
+    # Gamma-Gamma's scale parameter v absorbs k; the fit is exact only to the optimiser's tolerance.
+    np.testing.assert_allclose(scaled["clv"], base["clv"] * 3, rtol=1e-4)
+    np.testing.assert_allclose(scaled["p_alive"], base["p_alive"])
