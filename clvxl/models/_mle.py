@@ -163,7 +163,11 @@ def fit_mle(
         )
         if best is None or result.fun < best.fun:
             best = result
-        if result.success and np.all(np.abs(result.x) < 19.0):
+        # A line search that cannot improve further at a vanishing gradient has converged
+        # too: the scaled objective is near 1, so its last digits are noise.
+        settled = result.success or (gradient and np.max(np.abs(result.jac)) < 1e-7)
+        if settled and np.all(np.abs(result.x) < 19.0):
+            best = result
             break
     if best is None or not np.isfinite(best.fun) or best.fun >= 1e300:
         raise ModelError(f"the {model} model could not be fitted to these customers")
