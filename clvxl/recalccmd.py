@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -148,6 +149,13 @@ def run_recalc(args: argparse.Namespace) -> int:
         )
     if output.exists() and source.exists() and output.resolve() == source.resolve():
         raise InputError(f"the output {output} is the input; write to another file")
+    lock = source.with_name(f"~${source.name}")
+    if lock.exists():
+        print(
+            f"clvxl: warning: {source.name} seems to be open in Excel ({lock.name} exists); "
+            "reading the last saved version",
+            file=sys.stderr,
+        )
     progress = Progress(args.quiet)
     progress.step(f"reading {source.name}")
     options = {"on_error": args.on_error, "columns": _columns(args), "dates": args.dates or "auto"}

@@ -9,6 +9,7 @@ exact row of every bad value. Nothing here modifies the input.
 from __future__ import annotations
 
 import csv
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,9 +159,37 @@ def _data_lines(path: Path, n: int) -> np.ndarray:
     return np.arange(2, n + 2, dtype=np.int64)
 
 
+#: Reading a workbook is bounded: at most this much unpacked, and no part that
+#: unpacks more than ``MAX_RATIO`` times its packed size beyond ``RATIO_FROM`` bytes.
+MAX_UNPACKED = 2 * 1024**3
+MAX_RATIO = 200
+RATIO_FROM = 50 * 1024**2
+
+
+def _check_package(path: Path) -> None:
+    """Refuse what is not an .xlsx package, and zip bombs, before any XML is parsed."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            parts = package.infolist()
+    except zipfile.BadZipFile:
+        raise InputError(
+            f"{path.name} is not an .xlsx workbook (not a zip package). A password-protected "
+            "workbook is stored encrypted: remove the password in Excel, or export the "
+            "Transactions sheet as .csv"
+        ) from None
+    unpacked = sum(p.file_size for p in parts)
+    packed = sum(p.compress_size for p in parts) or 1
+    if unpacked > MAX_UNPACKED or (unpacked > RATIO_FROM and unpacked / packed > MAX_RATIO):
+        raise InputError(
+            f"{path.name} would unpack to {unpacked / 1024**2:,.0f} MB from {packed / 1024**2:,.1f} MB; "
+            "that is not a normal workbook (a zip bomb?), so it was not opened"
+        )
+
+
 def _read_workbook(path: Path, sheet: str | None) -> RawLog:
     import python_calamine as pc
 
+    _check_package(path)
     try:
         book = pc.CalamineWorkbook.from_path(str(path), load_tables=True)
     except Exception as exc:  # calamine raises several private error types

@@ -162,3 +162,11 @@ def test_scaling_amounts_by_k_scales_predicted_clv_by_k():
     # Gamma-Gamma's scale parameter v absorbs k; the fit is exact only to the optimiser's tolerance.
     np.testing.assert_allclose(scaled["clv"], base["clv"] * 3, rtol=1e-4)
     np.testing.assert_allclose(scaled["p_alive"], base["p_alive"])
+
+
+def test_workbook_open_in_excel_is_read_with_a_warning(tmp_path, capsys):
+    book = tmp_path / "book.xlsx"
+    assert main(["demo", "-o", str(book), "--quiet"]) == 0
+    (tmp_path / "~$book.xlsx").write_bytes(b"lock")
+    assert main(["recalc", str(book), "-o", str(tmp_path / "c.csv"), "--quiet"]) == 0
+    assert "book.xlsx seems to be open in Excel (~$book.xlsx exists)" in capsys.readouterr().err

@@ -283,3 +283,20 @@ def test_empty_file_is_no_data(tmp_path):
     path.write_text("")
     with pytest.raises(NoDataError, match=r"empty\.csv is empty"):
         read_log(path)
+
+
+def test_zip_bomb_is_refused_before_parsing(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * (60 * 1024**2))
+    with pytest.raises(InputError, match=r"would unpack to 60 MB .*zip bomb"):
+        read_log(path)
+
+
+def test_password_protected_workbook_is_explained(tmp_path):
+    path = tmp_path / "locked.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)  # encrypted: an OLE file
+    with pytest.raises(InputError, match="password-protected"):
+        read_log(path)
