@@ -88,6 +88,15 @@ def _numbers(value, name: str):
     return array
 
 
+def _counts(customers_start, customers_end, new_customers):
+    """CHURN's and RETENTION's arguments; a blank new_customers is 0."""
+    return (
+        _numbers(customers_start, "customers_start"),
+        _numbers(customers_end, "customers_end"),
+        _numbers(0 if new_customers is None else new_customers, "new_customers"),
+    )
+
+
 @_excel(
     "AOV",
     "Average order value: revenue / orders.",
@@ -145,13 +154,7 @@ def GROSS_MARGIN(revenue, cogs):
     new_customers="Customers acquired during the period (optional, 0)",
 )
 def CHURN(customers_start, customers_end, new_customers=0):
-    return _cell(
-        metrics.churn_rate(
-            _numbers(customers_start, "customers_start"),
-            _numbers(customers_end, "customers_end"),
-            _numbers(0 if new_customers is None else new_customers, "new_customers"),
-        )
-    )
+    return _cell(metrics.churn_rate(*_counts(customers_start, customers_end, new_customers)))
 
 
 @_excel(
@@ -162,13 +165,7 @@ def CHURN(customers_start, customers_end, new_customers=0):
     new_customers="Customers acquired during the period (optional, 0)",
 )
 def RETENTION(customers_start, customers_end, new_customers=0):
-    return _cell(
-        metrics.retention_rate(
-            _numbers(customers_start, "customers_start"),
-            _numbers(customers_end, "customers_end"),
-            _numbers(0 if new_customers is None else new_customers, "new_customers"),
-        )
-    )
+    return _cell(metrics.retention_rate(*_counts(customers_start, customers_end, new_customers)))
 
 
 @_excel(
