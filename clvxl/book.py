@@ -61,6 +61,7 @@ def recalc_book(
     on_error: str = "stop",
     columns: Mapping[str, str] | None = None,
     dates: str = "auto",
+    dedupe: bool = False,
 ) -> RecalcResult:
     """Recalculate a workbook: the one code path behind the button and ``clvxl recalc``.
 
@@ -70,13 +71,18 @@ def recalc_book(
         Where the transactions and settings come from and the results go.
     overrides : mapping, optional
         Settings that win over the Settings sheet (command-line options).
-    on_error, columns, dates
+    on_error, columns, dates, dedupe
         As in :func:`clvxl.recalc.recalculate`.
     """
     raw = book.transactions()
     values = {**book.settings(), **(overrides or {})}
     result = recalculate(
-        raw, Settings.from_mapping(values), on_error=on_error, columns=columns, dates=dates
+        raw,
+        Settings.from_mapping(values),
+        on_error=on_error,
+        columns=columns,
+        dates=dates,
+        dedupe=dedupe,
     )
     book.write_results(result, raw)
     return result

@@ -191,6 +191,7 @@ def recalculate(
     on_error: str = "stop",
     columns: Mapping[str, str] | None = None,
     dates: str = "auto",
+    dedupe: bool = False,
 ) -> RecalcResult:
     """Recalculate every table from a raw transaction log.
 
@@ -206,13 +207,15 @@ def recalculate(
         Role → header name overrides.
     dates : {"auto", "dayfirst", "monthfirst"}
         How to read dates such as 03/04/2024.
+    dedupe : bool
+        Count lines that repeat an earlier line exactly only once.
 
     Returns
     -------
     RecalcResult
     """
     settings = settings or Settings()
-    log = clean_transactions(raw, columns=columns, on_error=on_error, dates=dates)
+    log = clean_transactions(raw, columns=columns, on_error=on_error, dates=dates, dedupe=dedupe)
     summary = summarize(log.transactions, settings.as_of, settings.unit)
     settings = dataclasses.replace(settings, as_of=summary.as_of)
     built = customer_table(
@@ -236,7 +239,7 @@ def recalculate(
         holdout=holdout,
         rejected=log.rejected,
         settings=settings,
-        notes=built.notes + notes,
+        notes=log.notes + built.notes + notes,
     )
 
 

@@ -104,6 +104,11 @@ def _settings_options(parser: argparse.ArgumentParser) -> None:
         dest="dates",
         help="read 03/04/2024 as 4 March",
     )
+    r.add_argument(
+        "--dedupe",
+        action="store_true",
+        help="count lines that repeat an earlier line exactly (an order exported twice) once",
+    )
     r.add_argument("--sheet", help="sheet to read from a workbook without a Transactions table")
     for role, flag in _COLUMN_FLAGS.items():
         r.add_argument(
@@ -158,7 +163,12 @@ def run_recalc(args: argparse.Namespace) -> int:
         )
     progress = Progress(args.quiet)
     progress.step(f"reading {source.name}")
-    options = {"on_error": args.on_error, "columns": _columns(args), "dates": args.dates or "auto"}
+    options = {
+        "on_error": args.on_error,
+        "columns": _columns(args),
+        "dates": args.dates or "auto",
+        "dedupe": args.dedupe,
+    }
     if source.suffix.lower() in (".xlsx", ".xlsm") and suffix == ".xlsx":
         result = recalc_book(FileBook(source, output), _settings_values(args), **options)
         if len(result.rejected):

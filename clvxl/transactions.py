@@ -110,11 +110,14 @@ class CleanLog:
         row set aside with ``on_error="skip"``; empty otherwise.
     source : str
         The source's name for messages.
+    notes : tuple of str
+        What was noticed and how it was handled (duplicated order lines).
     """
 
     transactions: pd.DataFrame
     rejected: pd.DataFrame
     source: str
+    notes: tuple[str, ...] = ()
 
 
 def _key(name: object) -> str:
@@ -422,6 +425,7 @@ def clean_transactions(
     columns: Mapping[str, str] | None = None,
     on_error: str = "stop",
     dates: str = "auto",
+    dedupe: bool = False,
 ) -> CleanLog:
     """Check and convert a raw transaction log.
 
@@ -440,6 +444,10 @@ def clean_transactions(
     dates : {"auto", "dayfirst", "monthfirst"}
         How to read dates such as 03/04/2024. ``"auto"`` decides from the log
         itself (a day above 12 tells) and refuses when nothing tells.
+    dedupe : bool
+        Lines repeating an earlier line exactly, order id included (an order exported
+        twice), are always reported in ``notes``; with ``dedupe=True`` they are
+        counted once.
 
     Returns
     -------
@@ -500,7 +508,29 @@ def clean_transactions(
         what = "no rows that could be read" if bad_any.any() else "no transactions"
         raise NoDataError(f"{log.source} has {what}")
     clean = clean.reset_index(drop=True)
-    return CleanLog(clean, rejected, log.source)
+    clean, notes = _duplicates(clean, log, dedupe)
+    return CleanLog(clean, rejected, log.source, notes)
+
+
+def _duplicates(
+    clean: pd.DataFrame, log: RawLog, dedupe: bool
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Lines that repeat an earlier line exactly, when the log has order ids."""
+    if "order_id" not in clean:
+        return clean, ()
+    repeated = clean.duplicated(subset=[c for c in clean.columns if c != "source_row"]).to_numpy()
+    count = int(repeated.sum())
+    if not count:
+        return clean, ()
+    first = int(clean["source_row"].to_numpy()[repeated][0])
+    if dedupe:
+        return clean[~repeated].reset_index(drop=True), (
+            f"{count} line(s) repeated an earlier line exactly (first at row {first}) and were counted once",
+        )
+    return clean, (
+        f"{count} line(s) repeat an earlier line exactly, order id included (first at row {first}); "
+        "if the order was exported twice, use --dedupe to count them once",
+    )
 
 
 def _report(
