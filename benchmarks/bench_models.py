@@ -53,8 +53,8 @@ def clvxl_task(kind: str, data: pd.DataFrame):
     if kind == "gammagamma":
         return best_of(lambda: gammagamma.fit(x, z))
     purchase, spend = bgnbd.fit(x, t_x, big_t), gammagamma.fit(x, z)
-    seconds, _ = best_of(lambda: clv.predict_customers(data, "weeks", 12, 1.01**12 - 1))
-    return seconds, (purchase, spend)
+    # Like the lifetimes side: the prediction only, models fitted beforehand.
+    return best_of(lambda: clv.clv(purchase, spend, x, t_x, big_t, z, 12, 1.01**12 - 1))
 
 
 def their_loglik(kind: str, params: dict, data: pd.DataFrame) -> float:

@@ -129,11 +129,13 @@ def clv(
             f"discount_rate must be between 0 and 1 (a yearly rate), got {discount_rate}"
         )
     value = gammagamma.expected_avg_value(spend, frequency, monetary)
-    return (
-        margin
-        * value
-        * discounted_purchases(purchase, frequency, recency, T, horizon_months, discount_rate)
+    # Purchase predictions depend on (x, t_x, T) only: compute them once per pattern.
+    x, t_x, big_t = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T))
+    keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
+    discounted = discounted_purchases(
+        purchase, keys["x"], keys["t_x"], keys["T"], horizon_months, discount_rate
     )
+    return margin * value * discounted[inverse]
 
 
 def discounted_purchases(
@@ -203,9 +205,6 @@ def predict_customers(
     px, pt_x, pbig_t = keys["x"], keys["t_x"], keys["T"]
     horizon = horizon_months * DAYS_PER_MONTH / unit.days
     value = gammagamma.expected_avg_value(models.spend, x, z)
-    discounted = discounted_purchases(
-        models.purchase, px, pt_x, pbig_t, horizon_months, discount_rate
-    )
     out = pd.DataFrame(
         {
             "p_alive": module.p_alive(models.purchase, px, pt_x, pbig_t)[inverse],
@@ -213,7 +212,18 @@ def predict_customers(
                 models.purchase, horizon, px, pt_x, pbig_t
             )[inverse],
             "expected_avg_value": value,
-            "clv": margin * value * discounted[inverse],
+            "clv": clv(
+                models.purchase,
+                models.spend,
+                x,
+                t_x,
+                big_t,
+                z,
+                horizon_months,
+                discount_rate,
+                margin,
+                unit,
+            ),
         },
         index=table.index,
     )
