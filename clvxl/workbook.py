@@ -29,12 +29,25 @@ from clvxl.recalc import RecalcResult, Settings
 __all__ = [
     "EXCEL_MAX_ROWS",
     "SETTING_NAMES",
+    "SHEETS",
     "analysis_blocks",
     "read_settings",
     "write_result_workbook",
 ]
 
 EXCEL_MAX_ROWS = 1_048_576
+
+#: The sheets, in order (Calculator only in the template).
+SHEETS = (
+    "Dashboard",
+    "Customers",
+    "Transactions",
+    "Analysis",
+    "Model",
+    "Calculator",
+    "Settings",
+    "Help",
+)
 
 #: Settings key → (defined name, label on the Settings sheet, help text).
 SETTING_NAMES: dict[str, tuple[str, str, str]] = {
@@ -229,25 +242,19 @@ def _build(path: Path, transactions: pd.DataFrame, result: RecalcResult, calcula
         ),
         "input_pct": book.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.0%"}),
     }
-    dashboard = book.add_worksheet("Dashboard")
-    customers = book.add_worksheet("Customers")
-    tx_sheet = book.add_worksheet("Transactions")
-    analysis = book.add_worksheet("Analysis")
-    model = book.add_worksheet("Model")
-    calc = book.add_worksheet("Calculator") if calculator else None
-    settings = book.add_worksheet("Settings")
-    help_sheet = book.add_worksheet("Help")
-
-    _customers_sheet(book, customers, result.customers, f)
-    _transactions_sheet(book, tx_sheet, transactions, f)
-    ranges = _analysis_sheet(analysis, result, f)
-    _model_sheet(model, result, f)
-    _settings_sheet(book, settings, result.settings, f)
-    _help_sheet(help_sheet, result, f)
-    if calc is not None:
-        _calculator_sheet(calc, result, f)
-    _dashboard(book, dashboard, result, ranges, f)
-    dashboard.activate()
+    sheets = {
+        name: book.add_worksheet(name) for name in SHEETS if calculator or name != "Calculator"
+    }
+    _customers_sheet(book, sheets["Customers"], result.customers, f)
+    _transactions_sheet(book, sheets["Transactions"], transactions, f)
+    ranges = _analysis_sheet(sheets["Analysis"], result, f)
+    _model_sheet(sheets["Model"], result, f)
+    _settings_sheet(book, sheets["Settings"], result.settings, f)
+    _help_sheet(sheets["Help"], result, f)
+    if calculator:
+        _calculator_sheet(sheets["Calculator"], result, f)
+    _dashboard(book, sheets["Dashboard"], result, ranges, f)
+    sheets["Dashboard"].activate()
     book.close()
 
 

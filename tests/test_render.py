@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from render_workbook import render_pdf, render_png  # noqa: E402
 
 from clvxl.excelcmd import TEMPLATE  # noqa: E402
+from clvxl.workbook import SHEETS  # noqa: E402
 
 needs_office = pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None,
@@ -25,19 +26,7 @@ needs_office = pytest.mark.skipif(
 def test_rendered_value_sheets_have_no_error_values(tmp_path):
     pdf = render_pdf(TEMPLATE, tmp_path)
     pages = {}
-    for number, sheet in enumerate(
-        [
-            "Dashboard",
-            "Customers",
-            "Transactions",
-            "Analysis",
-            "Model",
-            "Calculator",
-            "Settings",
-            "Help",
-        ],
-        start=1,
-    ):
+    for number, sheet in enumerate(SHEETS, start=1):
         text = subprocess.run(
             ["pdftotext", "-f", str(number), "-l", str(number), "-layout", str(pdf), "-"],
             capture_output=True,

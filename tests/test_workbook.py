@@ -15,18 +15,7 @@ from clvxl.cli import main
 from clvxl.excelcmd import ADDIN, TEMPLATE, build_template
 from clvxl.freeze import CLVXL_FUNCTIONS, freeze
 from clvxl.recalc import recalculate
-from clvxl.workbook import SETTING_NAMES, read_settings, write_result_workbook
-
-SHEETS = [
-    "Dashboard",
-    "Customers",
-    "Transactions",
-    "Analysis",
-    "Model",
-    "Calculator",
-    "Settings",
-    "Help",
-]
+from clvxl.workbook import SETTING_NAMES, SHEETS, read_settings, write_result_workbook
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +48,7 @@ def test_committed_template_matches_what_the_code_builds(built):
 
 def test_template_structure(built):
     book = openpyxl.load_workbook(built)
-    assert book.sheetnames == SHEETS
+    assert book.sheetnames == list(SHEETS)
     assert set(book["Transactions"].tables) == {"Transactions"}
     assert set(book["Customers"].tables) == {"Customers"}
     assert book["Transactions"].tables["Transactions"].ref == "A1:E3366"
