@@ -106,36 +106,63 @@ def _loglik_terms(params, x, t_x, big_t):
     return common + np.logaddexp(first, second)
 
 
-def _value_and_gradient(params, xs, weight_x, x, t_x, big_t, w) -> tuple[float, np.ndarray]:
-    """Negative total log-likelihood and its gradient in (r, alpha, a, b).
+class _Patterns:
+    r"""The distinct (x, t_x, T) patterns split the way the likelihood needs them.
 
-    Terms that depend on x alone are evaluated once per distinct x (``xs``, with the
-    summed weights ``weight_x``); only the two-branch part runs per pattern.
+    One-time buyers (x = 0) contribute only :math:`-r \log(\alpha + T)` beyond the
+    x-only terms, so they are summed per distinct T; for repeat buyers the two branches
+    of eq. 6 differ by :math:`d = \log a - \log(b + x - 1) + (r + x)\log\frac{\alpha +
+    T}{\alpha + t_x}`, and :math:`\log(e^{first} + e^{second}) = first +
+    \operatorname{softplus}(d)`, whose derivative weights are ``expit(d)``.
+    """
+
+    def __init__(self, x, t_x, big_t, w):
+        self.xs, index = np.unique(x, return_inverse=True)
+        self.weight_x = np.bincount(index, weights=w)
+        repeat = x > 0
+        once_t, once_index = np.unique(big_t[~repeat], return_inverse=True)
+        self.once_t, self.once_w = once_t, np.bincount(once_index, weights=w[~repeat])
+        self.x, self.t_x, self.w = x[repeat], t_x[repeat], w[repeat]
+        self.x_index = index[repeat]
+        self.t_values, self.t_index = np.unique(big_t[repeat], return_inverse=True)
+
+
+def _value_and_gradient(params, pat: _Patterns) -> tuple[float, np.ndarray]:
+    r"""Negative total log-likelihood and its gradient in (r, alpha, a, b).
+
+    Terms that depend on x alone are evaluated once per distinct x, logs of
+    :math:`\alpha + T` once per distinct T; only the two-branch part runs per pattern.
     """
     r, alpha, a, b = params
-    log_t = np.log(alpha + big_t)
-    log_tx = np.log(alpha + t_x)
-    repeat = x > 0
-    bx1 = np.maximum(b + x - 1, 1e-300)
-    first = -(r + x) * log_t
-    second = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * log_tx, -np.inf)
-    total = np.logaddexp(first, second)
-    w_first, w_second = np.exp(first - total), np.exp(second - total)
+    xs, weight_x, x, w = pat.xs, pat.weight_x, pat.x, pat.w
+    once_log = np.log(alpha + pat.once_t)
+    log_t = np.log(alpha + pat.t_values)[pat.t_index]
+    inv_t = (1.0 / (alpha + pat.t_values))[pat.t_index]
+    log_tx = np.log(alpha + pat.t_x)
+    rx = r + x
+    per_x_bx1 = np.maximum(b + xs - 1, 1e-300)  # only x >= 1 is used below
+    inv_bx1 = (1.0 / per_x_bx1)[pat.x_index]
+    d = (np.log(a) - np.log(per_x_bx1))[pat.x_index] + rx * (log_t - log_tx)
+    w_second = expit(d)
+    w_first = 1.0 - w_second
     common = (
         gammaln(r + xs) - gammaln(r) + r * np.log(alpha) + betaln(a, b + xs) - betaln(a, b)
     ) @ weight_x
-    value = -(common + total @ w)
-    d_r = (digamma(r + xs) - digamma(r) + np.log(alpha)) @ weight_x - (
-        w_first * log_t + w_second * log_tx
-    ) @ w
+    value = -(common - r * (once_log @ pat.once_w) + (np.logaddexp(0.0, d) - rx * log_t) @ w)
+    d_r = (
+        (digamma(r + xs) - digamma(r) + np.log(alpha)) @ weight_x
+        - once_log @ pat.once_w
+        - (w_first * log_t + w_second * log_tx) @ w
+    )
     d_alpha = (
         r / alpha * weight_x.sum()
-        - ((r + x) * (w_first / (alpha + big_t) + w_second / (alpha + t_x))) @ w
+        - r * (pat.once_w @ (1.0 / (alpha + pat.once_t)))
+        - (rx * (w_first * inv_t + w_second / (alpha + pat.t_x))) @ w
     )
-    d_a = (digamma(a + b) - digamma(a + b + xs)) @ weight_x + (w_second / a) @ w
+    d_a = (digamma(a + b) - digamma(a + b + xs)) @ weight_x + (w_second @ w) / a
     d_b = (digamma(b + xs) - digamma(a + b + xs) - digamma(b) + digamma(a + b)) @ weight_x - (
-        np.where(repeat, w_second / bx1, 0.0) @ w
-    )
+        w_second * inv_bx1
+    ) @ w
     return float(value), -np.array([d_r, d_alpha, d_a, d_b])
 
 
@@ -183,11 +210,10 @@ def fit(
     def negloglik(params: np.ndarray) -> float:
         return -float(np.dot(w, _loglik_terms(params, cols["x"], cols["t_x"], cols["T"])))
 
-    xs, index = np.unique(cols["x"], return_inverse=True)
-    weight_x = np.bincount(index, weights=w)
+    split = _Patterns(cols["x"], cols["t_x"], cols["T"], w)
 
     def value_and_gradient(params: np.ndarray):
-        return _value_and_gradient(params, xs, weight_x, cols["x"], cols["t_x"], cols["T"], w)
+        return _value_and_gradient(params, split)
 
     mean_x = np.average(cols["x"], weights=w)
     mean_t = np.average(cols["T"], weights=w)

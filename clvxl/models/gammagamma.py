@@ -73,20 +73,39 @@ def _loglik_terms(params, x, z):
     )
 
 
-def _value_and_gradient(params, xs, weight_x, x, log_z, z, w) -> tuple[float, np.ndarray]:
-    """Negative total log-likelihood and its gradient in (p, q, v); x-only terms once per x."""
-    p, q, v = params
-    pxs = p * xs
-    log_vxz = np.log(v + x * z)
-    per_x = gammaln(pxs + q) - gammaln(pxs) - gammaln(q) + pxs * np.log(xs)
-    per_pattern = (p * x - 1) * log_z - (p * x + q) * log_vxz + q * np.log(v)
-    value = -(per_x @ weight_x + per_pattern @ w)
-    d_p = (xs * (digamma(pxs + q) - digamma(pxs) + np.log(xs))) @ weight_x + (
-        x * (log_z - log_vxz)
-    ) @ w
-    d_q = (digamma(pxs + q) - digamma(q)) @ weight_x + (np.log(v) - log_vxz) @ w
-    d_v = (q / v - (p * x + q) / (v + x * z)) @ w
-    return float(value), -np.array([d_p, d_q, d_v])
+def _objective(x, z, w):
+    r"""Negative total log-likelihood and its gradient in (p, q, v), from sufficient statistics.
+
+    Everything except :math:`\log(\gamma + x \bar z)` is a function of x alone (once
+    per distinct x) or a fixed weighted sum of the data, so an evaluation costs one log
+    and one division per row.
+    """
+    xs, index = np.unique(x, return_inverse=True)
+    weight_x = np.bincount(index, weights=w)
+    log_z = np.log(z)
+    total, sum_log_z, sum_x_log_z = w.sum(), w @ log_z, (w * x) @ log_z
+    wx, xz, log_xs = w * x, x * z, np.log(xs)
+
+    def value_and_gradient(params) -> tuple[float, np.ndarray]:
+        p, q, v = params
+        pxs = p * xs
+        log_vxz = np.log(v + xz)
+        inv_vxz = 1.0 / (v + xz)
+        psi_pxq = digamma(pxs + q)
+        value = (
+            (gammaln(pxs + q) - gammaln(pxs) - gammaln(q) + pxs * log_xs) @ weight_x
+            + p * sum_x_log_z
+            - sum_log_z
+            + q * np.log(v) * total
+            - p * (wx @ log_vxz)
+            - q * (w @ log_vxz)
+        )
+        d_p = (xs * (psi_pxq - digamma(pxs) + log_xs)) @ weight_x + sum_x_log_z - wx @ log_vxz
+        d_q = (psi_pxq - digamma(q)) @ weight_x + total * np.log(v) - w @ log_vxz
+        d_v = q * total / v - p * (wx @ inv_vxz) - q * (w @ inv_vxz)
+        return -float(value), -np.array([d_p, d_q, d_v])
+
+    return value_and_gradient
 
 
 def loglik(model: GammaGammaModel, frequency, monetary) -> np.ndarray:
@@ -131,15 +150,10 @@ def fit(frequency, monetary, weights=None) -> GammaGammaModel:
             "every repeat buyer spends the same on average; the spend model needs some variety"
         )
 
+    value_and_gradient = _objective(cols["x"], cols["z"], weights_)
+
     def negloglik(params):
-        return -float(np.dot(weights_, _loglik_terms(params, cols["x"], cols["z"])))
-
-    xs, index = np.unique(cols["x"], return_inverse=True)
-    weight_x = np.bincount(index, weights=weights_)
-    log_z = np.log(cols["z"])
-
-    def value_and_gradient(params):
-        return _value_and_gradient(params, xs, weight_x, cols["x"], log_z, cols["z"], weights_)
+        return value_and_gradient(params)[0]
 
     mean, var = (
         np.average(cols["z"], weights=weights_),

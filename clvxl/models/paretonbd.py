@@ -37,7 +37,7 @@ import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
 from clvxl.errors import ModelError
-from clvxl.models._mle import ModelParams, fit_mle, patterns
+from clvxl.models._mle import ModelParams, fit_mle, pattern_index, patterns
 from clvxl.models.bgnbd import _customers, _horizon
 from clvxl.units import TimeUnit, parse_unit
 
@@ -61,33 +61,44 @@ class ParetoNBDModel(ModelParams):
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
 
 
-def _log_a0(params, x, t_x, big_t):
-    """log A_0 of eq. 22, via Euler's transformation (see the module docstring)."""
+def _log_a0(params, x, t_x, big_t, pairs=None):
+    """log A_0 of eq. 22, via Euler's transformation (see the module docstring).
+
+    ``pairs`` (from :func:`_pairs`) evaluates the hypergeometric terms once per distinct
+    (x, t) pair instead of once per customer.
+    """
     r, alpha, s, beta = params
-    c = r + s + x + 1
+    if pairs is None:
+        pairs = _pairs(x, t_x, big_t)
+    px, pt, inverse = pairs
     if alpha >= beta:
-        big, small_b, power = alpha, r + x, s
+        big, small_b, power = alpha, r + px, s
     else:
-        big, small_b, power = beta, s + 1, r + x - 1
-
-    def log_term(t):
-        z = np.minimum(abs(alpha - beta) / (big + t), 1 - 1e-16)
-        return (
-            -power * np.log1p(-z)
-            + np.log(hyp2f1(1.0, small_b, c, z))
-            - (r + s + x) * np.log(big + t)
-        )
-
-    first, second = log_term(t_x), log_term(big_t)
+        big, small_b, power = beta, s + 1, r + px - 1
+    z = np.minimum(abs(alpha - beta) / (big + pt), 1 - 1e-16)
+    log_term = (
+        -power * np.log1p(-z)
+        + np.log(hyp2f1(1.0, small_b, r + s + px + 1, z))
+        - (r + s + px) * np.log(big + pt)
+    )[inverse]
+    first, second = log_term[: len(x)], log_term[len(x) :]
     with np.errstate(divide="ignore"):
         return first + np.log1p(-np.exp(np.minimum(second - first, 0.0)))
 
 
-def _loglik_terms(params, x, t_x, big_t):
+def _pairs(x, t_x, big_t):
+    """Distinct (x, t) pairs among (x, t_x) and (x, T), and where each customer's two are."""
+    rows, inverse = pattern_index(
+        {"x": np.concatenate([x, x]), "t": np.concatenate([t_x, big_t])}
+    )
+    return rows["x"], rows["t"], inverse
+
+
+def _loglik_terms(params, x, t_x, big_t, pairs=None):
     r, alpha, s, beta = params
     common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive_to_t = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
-    dropped = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, big_t)
+    dropped = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, big_t, pairs)
     return common + np.logaddexp(alive_to_t, dropped)
 
 
@@ -114,8 +125,10 @@ def fit(
             "how often customers buy; it needs some repeat buyers"
         )
 
+    pairs = _pairs(cols["x"], cols["t_x"], cols["T"])
+
     def negloglik(params):
-        return -float(np.dot(w, _loglik_terms(params, cols["x"], cols["t_x"], cols["T"])))
+        return -float(np.dot(w, _loglik_terms(params, cols["x"], cols["t_x"], cols["T"], pairs)))
 
     mean_t = np.average(cols["T"], weights=w)
     start = np.array([0.5, max(mean_t / 4, 1e-2), 0.5, max(mean_t / 4, 1e-2)])
