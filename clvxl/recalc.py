@@ -19,7 +19,7 @@ from clvxl.customers import CustomerTable, customer_table
 from clvxl.errors import InputError, ModelError, NoDataError
 from clvxl.models import validation
 from clvxl.sources import RawLog
-from clvxl.summary import CustomerSummary, summarize
+from clvxl.summary import CustomerSummary, EngineLog, summarize
 from clvxl.transactions import clean_transactions
 from clvxl.units import TimeUnit, parse_unit
 
@@ -216,7 +216,8 @@ def recalculate(
     """
     settings = settings or Settings()
     log = clean_transactions(raw, columns=columns, on_error=on_error, dates=dates, dedupe=dedupe)
-    summary = summarize(log.transactions, settings.as_of, settings.unit)
+    engine_log = EngineLog.from_transactions(log.transactions)
+    summary = summarize(engine_log, settings.as_of, settings.unit)
     settings = dataclasses.replace(settings, as_of=summary.as_of)
     built = customer_table(
         summary,
@@ -226,7 +227,7 @@ def recalculate(
         model=settings.model,
     )
     customers = built.table
-    holdout, notes = _holdout(log.transactions, settings, built)
+    holdout, notes = _holdout(engine_log, settings, built)
     return RecalcResult(
         customers=customers,
         kpis=kpi_table(summary, built, settings),
@@ -243,7 +244,7 @@ def recalculate(
     )
 
 
-def _holdout(transactions: pd.DataFrame, settings: Settings, built: CustomerTable):
+def _holdout(transactions: EngineLog, settings: Settings, built: CustomerTable):
     if built.models is None:
         return pd.DataFrame(), ()
     try:

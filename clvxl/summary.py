@@ -36,11 +36,13 @@ from clvxl.errors import InputError, NoDataError
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
+    "HOLDOUT_SQL",
     "LINES_SQL",
     "ORDERS_SQL",
     "SUMMARY_COLUMNS",
     "SUMMARY_SQL",
     "CustomerSummary",
+    "EngineLog",
     "calibration_holdout",
     "summarize",
 ]
@@ -126,30 +128,86 @@ def _days(dates: pd.Series | np.ndarray) -> np.ndarray:
     return (np.asarray(dates, dtype="datetime64[D]") - _EPOCH).astype(np.int32)
 
 
-def _engine_input(transactions: pd.DataFrame) -> tuple[pa.Table, pa.Array]:
-    """The columns the SQL needs as Arrow, ids as integer codes; and the id of each code."""
-    n = len(transactions)
-    customers = pc.dictionary_encode(_text(transactions["customer_id"]))
-    order_key = (
-        pc.dictionary_encode(_text(transactions["order_id"])).indices
-        if "order_id" in transactions
-        else pa.array(np.arange(n, dtype=np.int64))
-    )
-    cost = (
-        transactions["cost"]
-        if "cost" in transactions
-        else pd.Series(np.nan, index=transactions.index)
-    )
-    table = pa.table(
-        {
-            "customer_id": customers.indices,
-            "order_key": order_key,
-            "day": pa.array(_days(transactions["date"])),
-            "amount": pa.array(transactions["amount"].to_numpy(dtype=float)),
-            "cost": pa.array(cost.to_numpy(dtype=float), from_pandas=True),
-        }
-    )
-    return table, customers.dictionary
+def _day(date: pd.Timestamp) -> int:
+    return int(_days(np.array([date.to_datetime64()]))[0])
+
+
+@dataclass(frozen=True)
+class EngineLog:
+    """Clean transactions as the summary query takes them, prepared once.
+
+    Attributes
+    ----------
+    tx : pyarrow.Table
+        ``customer_id`` and ``order_key`` as integer codes, ``day`` (days since
+        1970-01-01), ``amount``, ``cost``.
+    ids : pyarrow.Array
+        The customer id of each code.
+    one_line_orders : bool
+        Every line is its own order (no order id, or no order id repeats).
+    has_cost : bool
+        The log has a cost column.
+    """
+
+    tx: pa.Table
+    ids: pa.Array
+    one_line_orders: bool
+    has_cost: bool
+
+    @classmethod
+    def from_transactions(cls, transactions: pd.DataFrame) -> EngineLog:
+        """Encode clean transactions (:func:`clvxl.transactions.clean_transactions`)."""
+        if len(transactions) == 0:
+            raise NoDataError("there are no transactions to summarise")
+        n = len(transactions)
+        customers = pc.dictionary_encode(_text(transactions["customer_id"]))
+        order_key = (
+            pc.dictionary_encode(_text(transactions["order_id"])).indices
+            if "order_id" in transactions
+            else pa.array(np.arange(n, dtype=np.int32))
+        )
+        cost = (
+            transactions["cost"]
+            if "cost" in transactions
+            else pd.Series(np.nan, index=transactions.index)
+        )
+        tx = pa.table(
+            {
+                "customer_id": customers.indices,
+                "order_key": order_key,
+                "day": pa.array(_days(transactions["date"])),
+                "amount": pa.array(transactions["amount"].to_numpy(dtype=float)),
+                "cost": pa.array(cost.to_numpy(dtype=float), from_pandas=True),
+            }
+        )
+        one_line = "order_id" not in transactions or len(order_key) == 0 or (
+            pc.max(order_key).as_py() + 1 == n
+        )
+        return cls(tx, customers.dictionary, one_line, "cost" in transactions)
+
+    @classmethod
+    def of(cls, transactions: pd.DataFrame | EngineLog) -> EngineLog:
+        """``transactions`` encoded, or as given when already an EngineLog."""
+        if isinstance(transactions, EngineLog):
+            return transactions
+        return cls.from_transactions(transactions)
+
+    def day(self) -> np.ndarray:
+        """Day number of each line."""
+        return self.tx.column("day").to_numpy()
+
+    def date(self, which: str) -> pd.Timestamp:
+        """The ``"first"`` or ``"last"`` date in the log."""
+        days = pc.min_max(self.tx.column("day"))
+        day = days["min" if which == "first" else "max"].as_py()
+        return pd.Timestamp(_EPOCH + np.timedelta64(day, "D"))
+
+    def query(self, sql: str, as_of_day: int, **params: int) -> pd.DataFrame:
+        """Run ``sql`` (``{orders}`` filled in) on ``tx`` with ``$as_of`` and ``params``."""
+        text = sql.format(orders=LINES_SQL if self.one_line_orders else ORDERS_SQL)
+        with duckdb.connect() as con:
+            con.register("tx", self.tx)
+            return con.execute(text, {"as_of": as_of_day, **params}).fetch_df()
 
 
 def _text(values: pd.Series) -> pa.Array:
@@ -163,14 +221,8 @@ def _text(values: pd.Series) -> pa.Array:
     )
 
 
-def _run(tx: pa.Table, sql: str, params: dict) -> pd.DataFrame:
-    with duckdb.connect() as con:
-        con.register("tx", tx)
-        return con.execute(sql, params).fetch_df()
-
-
 def summarize(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | EngineLog,
     as_of: str | pd.Timestamp | None = None,
     unit: str | TimeUnit = TimeUnit.WEEKS,
 ) -> CustomerSummary:
@@ -178,9 +230,11 @@ def summarize(
 
     Parameters
     ----------
-    transactions : DataFrame
+    transactions : DataFrame or EngineLog
         Clean transactions (:func:`clvxl.transactions.clean_transactions`): at least
         ``customer_id``, ``date``, ``amount``; ``order_id`` and ``cost`` when known.
+        Several summaries of one log share the work of encoding it when given an
+        :class:`EngineLog`.
     as_of : date-like, optional
         End of the observation period (inclusive). Default: the last date in the log.
     unit : {"days", "weeks", "months"}
@@ -207,35 +261,34 @@ def summarize(
     0           A       3          1      2.0  4.0     35.0  11.666667  25.0
     1           B       1          0      0.0  3.0     25.0  25.000000   0.0
     """
+    table, _ = _summary(EngineLog.of(transactions), as_of, unit)
+    return table
+
+
+def _summary(
+    log: EngineLog, as_of: str | pd.Timestamp | None, unit: str | TimeUnit
+) -> tuple[CustomerSummary, np.ndarray]:
+    """The summary, and the customer code of each of its rows."""
     unit = parse_unit(unit)
-    if len(transactions) == 0:
-        raise NoDataError("there are no transactions to summarise")
-    last_date = transactions["date"].max()
-    as_of = pd.Timestamp(last_date if as_of is None else as_of).normalize()
-    first_date = transactions["date"].min()
+    as_of = (log.date("last") if as_of is None else pd.Timestamp(as_of)).normalize()
+    first_date = log.date("first")
     if as_of < first_date:
         raise InputError(
             f"the as-of date {as_of.date()} is before the first transaction ({first_date.date()})"
         )
-    tx, ids = _engine_input(transactions)
-    as_of_day = int(_days(np.array([as_of.to_datetime64()]))[0])
-    one_line_orders = "order_id" not in transactions or tx.column("order_key").to_numpy().max(
-        initial=-1
-    ) + 1 == len(tx)
-    sql = SUMMARY_SQL.format(orders=LINES_SQL if one_line_orders else ORDERS_SQL)
-    result = _run(tx, sql, {"as_of": as_of_day})
-    result["customer_id"] = ids.take(pa.array(result["customer_id"].to_numpy())).to_numpy(
-        zero_copy_only=False
-    )
-    result = result.sort_values("customer_id", kind="stable", ignore_index=True)
+    as_of_day = _day(as_of)
+    result = log.query(SUMMARY_SQL, as_of_day)
+    codes = result["customer_id"].to_numpy()
+    result["customer_id"] = log.ids.take(pa.array(codes)).to_numpy(zero_copy_only=False)
+    order = np.argsort(result["customer_id"].to_numpy(), kind="stable")
+    result, codes = result.take(order).reset_index(drop=True), codes[order]
     if result.empty:
         raise NoDataError(
             "no customer has a purchase (an order that is not a refund) "
             f"on or before {as_of.date()}"
         )
-    table = _finish(result, as_of_day, unit, has_cost="cost" in transactions)
-    notes = _notes(transactions, table, as_of)
-    return CustomerSummary(table, unit, as_of, notes)
+    table = _finish(result, as_of_day, unit, has_cost=log.has_cost)
+    return CustomerSummary(table, unit, as_of, _notes(log, len(table), as_of_day)), codes
 
 
 def _finish(result: pd.DataFrame, as_of_day: int, unit: TimeUnit, has_cost: bool) -> pd.DataFrame:
@@ -263,25 +316,35 @@ def _finish(result: pd.DataFrame, as_of_day: int, unit: TimeUnit, has_cost: bool
     return table
 
 
-def _notes(transactions: pd.DataFrame, table: pd.DataFrame, as_of: pd.Timestamp) -> tuple[str, ...]:
+def _notes(log: EngineLog, customers: int, as_of_day: int) -> tuple[str, ...]:
     notes = []
-    later = int((transactions["date"] > as_of).sum())
+    day = log.day()
+    in_period = day <= as_of_day
+    later = int(len(day) - in_period.sum())
+    as_of = (_EPOCH + np.timedelta64(as_of_day, "D")).astype(object)
     if later:
-        notes.append(
-            f"{later} transaction line(s) dated after the as-of date {as_of.date()} were not used"
-        )
-    in_period = transactions.loc[transactions["date"] <= as_of, "customer_id"]
-    without = in_period.nunique() - len(table)
+        notes.append(f"{later} transaction line(s) dated after the as-of date {as_of} were not used")
+    codes = log.tx.column("customer_id").to_numpy()[in_period]
+    without = int(np.count_nonzero(np.bincount(codes, minlength=len(log.ids)))) - customers
     if without:
         notes.append(
             f"{without} customer(s) have only refunds up to "
-            f"{as_of.date()}; they are not in the customer table"
+            f"{as_of}; they are not in the customer table"
         )
     return tuple(notes)
 
 
+#: Purchase days per customer in the holdout period (after ``$start``, up to ``$as_of``).
+HOLDOUT_SQL = """
+WITH orders AS ({orders})
+SELECT customer_id, COUNT(DISTINCT day) AS purchase_days
+FROM orders WHERE amount >= 0 AND day > $start
+GROUP BY customer_id
+"""
+
+
 def calibration_holdout(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | EngineLog,
     calibration_end: str | pd.Timestamp,
     observation_end: str | pd.Timestamp | None = None,
     unit: str | TimeUnit = TimeUnit.WEEKS,
@@ -308,25 +371,24 @@ def calibration_holdout(
     """
     unit = parse_unit(unit)
     calibration_end = pd.Timestamp(calibration_end).normalize()
-    end = transactions["date"].max() if observation_end is None else observation_end
+    log = EngineLog.of(transactions)
+    end = log.date("last") if observation_end is None else observation_end
     observation_end = pd.Timestamp(end).normalize()
     if observation_end <= calibration_end:
         raise InputError(
             f"the holdout period must end after the calibration period "
             f"({observation_end.date()} is not after {calibration_end.date()})"
         )
-    summary = summarize(transactions, calibration_end, unit)
-    holdout = transactions[
-        (transactions["date"] > calibration_end) & (transactions["date"] <= observation_end)
-    ]
-    later = (
-        summarize(holdout, observation_end, unit).table
-        if len(holdout) and (holdout["amount"] >= 0).any()
-        else pd.DataFrame({"customer_id": [], "frequency": []})
+    summary, codes = _summary(log, calibration_end, unit)
+    holdout = log.query(
+        HOLDOUT_SQL,
+        _day(observation_end),
+        start=_day(calibration_end),
     )
-    # In the holdout every purchase day counts: its own summary's frequency + 1.
-    days = pd.Series(later["frequency"].to_numpy() + 1, index=later["customer_id"].to_numpy())
+    # Purchase days in the holdout, by customer code; customers new in it are not counted.
+    days = np.zeros(len(log.ids), dtype=np.int64)
+    days[holdout["customer_id"].to_numpy()] = holdout["purchase_days"].to_numpy()
     table = summary.table.copy()
-    table["frequency_holdout"] = table["customer_id"].map(days).fillna(0).astype(np.int64)
+    table["frequency_holdout"] = days[codes]
     table["duration_holdout"] = (observation_end - calibration_end).days / unit.days
     return CustomerSummary(table, unit, calibration_end, summary.notes)

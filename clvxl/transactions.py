@@ -518,7 +518,7 @@ def _duplicates(
     """Lines that repeat an earlier line exactly, when the log has order ids."""
     if "order_id" not in clean:
         return clean, ()
-    repeated = clean.duplicated(subset=[c for c in clean.columns if c != "source_row"]).to_numpy()
+    repeated = _repeated_lines(clean[[c for c in clean.columns if c != "source_row"]])
     count = int(repeated.sum())
     if not count:
         return clean, ()
@@ -531,6 +531,19 @@ def _duplicates(
         f"{count} line(s) repeat an earlier line exactly, order id included (first at row {first}); "
         "if the order was exported twice, use --dedupe to count them once",
     )
+
+
+def _repeated_lines(frame: pd.DataFrame) -> np.ndarray:
+    """Which lines repeat an earlier line exactly (order id included).
+
+    Only lines whose order id occurs more than once can repeat one, so the full
+    comparison runs on those alone.
+    """
+    candidates = frame["order_id"].duplicated(keep=False).to_numpy()
+    repeated = np.zeros(len(frame), dtype=bool)
+    if candidates.any():
+        repeated[candidates] = frame[candidates].duplicated().to_numpy()
+    return repeated
 
 
 def _report(

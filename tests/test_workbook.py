@@ -31,7 +31,8 @@ def contents(path: Path) -> dict[str, list[tuple]]:
 
 
 def test_committed_template_matches_what_the_code_builds(built):
-    # Numbers may differ in the last digits: the summary's sums run in parallel.
+    # Numbers may differ in the last digits: the summary's sums run in parallel and the
+    # model fits stop within ~1e-8 of the optimum.
     committed, rebuilt = contents(TEMPLATE), contents(built)
     assert committed.keys() == rebuilt.keys()
     for sheet in committed:
@@ -39,7 +40,7 @@ def test_committed_template_matches_what_the_code_builds(built):
         for old, new in zip(committed[sheet], rebuilt[sheet], strict=True):
             assert len(old) == len(new), sheet
             for a, b in zip(old, new, strict=True):
-                assert a == pytest.approx(b, rel=1e-9) if isinstance(a, float) else a == b, (
+                assert a == pytest.approx(b, rel=1e-7) if isinstance(a, float) else a == b, (
                     sheet,
                     a,
                     b,

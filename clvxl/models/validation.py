@@ -16,7 +16,7 @@ import pandas as pd
 from clvxl.errors import InputError
 from clvxl.models import bgnbd, paretonbd
 from clvxl.models.clv import PURCHASE_MODELS
-from clvxl.summary import calibration_holdout
+from clvxl.summary import EngineLog, calibration_holdout
 
 __all__ = ["holdout_table", "validate"]
 
@@ -78,16 +78,17 @@ def holdout_table(purchase, table: pd.DataFrame, max_group: int = 7) -> pd.DataF
 
 
 def validate(
-    transactions: pd.DataFrame, as_of: pd.Timestamp, unit, model: str = "bgnbd"
+    transactions: pd.DataFrame | EngineLog, as_of: pd.Timestamp, unit, model: str = "bgnbd"
 ) -> pd.DataFrame:
     """Fit on the first half of the log up to ``as_of`` and compare on the second half.
 
     The calibration period ends halfway between the first purchase and ``as_of``
     (39 of 78 weeks in the CDNOW study).
     """
-    first = transactions["date"].min()
+    log = EngineLog.of(transactions)
+    first = log.date("first")
     calibration_end = first + (as_of - first) / 2
-    summary = calibration_holdout(transactions, calibration_end.normalize(), as_of, unit)
+    summary = calibration_holdout(log, calibration_end.normalize(), as_of, unit)
     table = summary.table
     purchase = PURCHASE_MODELS[model].fit(
         table["frequency"], table["recency"], table["T"], time_unit=summary.unit
