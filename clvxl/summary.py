@@ -143,6 +143,8 @@ class EngineLog:
         1970-01-01), ``amount``, ``cost``.
     ids : pyarrow.Array
         The customer id of each code.
+    id_rank : ndarray
+        The position of each code's id in id order (tables come out sorted by id).
     one_line_orders : bool
         Every line is its own order (no order id, or no order id repeats).
     has_cost : bool
@@ -151,6 +153,7 @@ class EngineLog:
 
     tx: pa.Table
     ids: pa.Array
+    id_rank: np.ndarray
     one_line_orders: bool
     has_cost: bool
 
@@ -183,7 +186,10 @@ class EngineLog:
         one_line = "order_id" not in transactions or len(order_key) == 0 or (
             pc.max(order_key).as_py() + 1 == n
         )
-        return cls(tx, customers.dictionary, one_line, "cost" in transactions)
+        ids = customers.dictionary
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[pc.array_sort_indices(ids).to_numpy()] = np.arange(len(ids))
+        return cls(tx, ids, rank, one_line, "cost" in transactions)
 
     @classmethod
     def of(cls, transactions: pd.DataFrame | EngineLog) -> EngineLog:
@@ -280,7 +286,7 @@ def _summary(
     result = log.query(SUMMARY_SQL, as_of_day)
     codes = result["customer_id"].to_numpy()
     result["customer_id"] = log.ids.take(pa.array(codes)).to_numpy(zero_copy_only=False)
-    order = np.argsort(result["customer_id"].to_numpy(), kind="stable")
+    order = np.argsort(log.id_rank[codes])
     result, codes = result.take(order).reset_index(drop=True), codes[order]
     if result.empty:
         raise NoDataError(

@@ -539,7 +539,8 @@ def _repeated_lines(frame: pd.DataFrame) -> np.ndarray:
     Only lines whose order id occurs more than once can repeat one, so the full
     comparison runs on those alone.
     """
-    candidates = frame["order_id"].duplicated(keep=False).to_numpy()
+    codes = pc.dictionary_encode(pa.array(frame["order_id"], from_pandas=True)).indices
+    candidates = np.bincount(codes.to_numpy())[codes.to_numpy()] > 1
     repeated = np.zeros(len(frame), dtype=bool)
     if candidates.any():
         repeated[candidates] = frame[candidates].duplicated().to_numpy()
