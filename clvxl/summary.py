@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvxl.errors import InputError, NoDataError
+from clvxl.transactions import text_array
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
@@ -163,9 +164,9 @@ class EngineLog:
         if len(transactions) == 0:
             raise NoDataError("there are no transactions to summarise")
         n = len(transactions)
-        customers = pc.dictionary_encode(_text(transactions["customer_id"]))
+        customers = pc.dictionary_encode(text_array(transactions["customer_id"]))
         order_key = (
-            pc.dictionary_encode(_text(transactions["order_id"])).indices
+            pc.dictionary_encode(text_array(transactions["order_id"])).indices
             if "order_id" in transactions
             else pa.array(np.arange(n, dtype=np.int32))
         )
@@ -214,17 +215,6 @@ class EngineLog:
         with duckdb.connect() as con:
             con.register("tx", self.tx)
             return con.execute(text, {"as_of": as_of_day, **params}).fetch_df()
-
-
-def _text(values: pd.Series) -> pa.Array:
-    array = pa.array(values, from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return (
-        array
-        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
-        else array.cast(pa.string())
-    )
 
 
 def summarize(

@@ -539,12 +539,24 @@ def _repeated_lines(frame: pd.DataFrame) -> np.ndarray:
     Only lines whose order id occurs more than once can repeat one, so the full
     comparison runs on those alone.
     """
-    codes = pc.dictionary_encode(pa.array(frame["order_id"], from_pandas=True)).indices
+    codes = pc.dictionary_encode(text_array(frame["order_id"])).indices
     candidates = np.bincount(codes.to_numpy())[codes.to_numpy()] > 1
     repeated = np.zeros(len(frame), dtype=bool)
     if candidates.any():
         repeated[candidates] = frame[candidates].duplicated().to_numpy()
     return repeated
+
+
+def text_array(values: pd.Series) -> pa.Array:
+    """``values`` as one contiguous Arrow string array (ids are compared as text)."""
+    array = pa.array(values, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return (
+        array
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+        else array.cast(pa.string())
+    )
 
 
 def _report(

@@ -300,3 +300,16 @@ def test_password_protected_workbook_is_explained(tmp_path):
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)  # encrypted: an OLE file
     with pytest.raises(InputError, match="password-protected"):
         read_log(path)
+
+
+@pytest.mark.parametrize("dtype", [object, "string[pyarrow]"])
+def test_repeated_lines_need_the_same_order_id_and_values(dtype):
+    from clvxl.transactions import _repeated_lines
+
+    frame = pd.DataFrame(
+        {
+            "order_id": pd.array(["o1", "o1", "o2", "o1", "o3"], dtype=dtype),
+            "amount": [5.0, 5.0, 5.0, 6.0, 5.0],
+        }
+    )
+    assert _repeated_lines(frame).tolist() == [False, True, False, False, False]
