@@ -57,11 +57,7 @@ class FileBook:
 def recalc_book(
     book: Book,
     overrides: Mapping[str, object] | None = None,
-    *,
-    on_error: str = "stop",
-    columns: Mapping[str, str] | None = None,
-    dates: str = "auto",
-    dedupe: bool = False,
+    **options,
 ) -> RecalcResult:
     """Recalculate a workbook: the one code path behind the button and ``clvxl recalc``.
 
@@ -71,18 +67,12 @@ def recalc_book(
         Where the transactions and settings come from and the results go.
     overrides : mapping, optional
         Settings that win over the Settings sheet (command-line options).
-    on_error, columns, dates, dedupe
-        As in :func:`clvxl.recalc.recalculate`.
+    **options
+        ``on_error``, ``columns``, ``dates``, ``dedupe``, ``engine``: as in
+        :func:`clvxl.recalc.recalculate`.
     """
     raw = book.transactions()
     values = {**book.settings(), **(overrides or {})}
-    result = recalculate(
-        raw,
-        Settings.from_mapping(values),
-        on_error=on_error,
-        columns=columns,
-        dates=dates,
-        dedupe=dedupe,
-    )
+    result = recalculate(raw, Settings.from_mapping(values), **options)
     book.write_results(result, raw)
     return result

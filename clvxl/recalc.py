@@ -157,13 +157,15 @@ class RecalcResult:
     kpis : DataFrame
         Columns ``kpi``, ``value``: the Dashboard's figures.
     segments, tiers, cohorts : DataFrame
-        Segment summary, value-tier summary, cohort retention.
+        Segment summary, value-tier summary, cohort retention (empty unless
+        ``sheets``).
     model : DataFrame
         Columns ``model``, ``parameter``, ``value``, ``stderr``: the fitted models
         (empty when none).
     holdout : DataFrame
         Predicted vs actual purchases when the model is fitted on the first half of
-        the log and checked on the second (:func:`clvxl.models.validation.validate`).
+        the log and checked on the second (:func:`clvxl.models.validation.validate`);
+        empty unless ``sheets``.
     rejected : DataFrame
         Rows set aside with ``on_error="skip"``: ``row``, ``column``, ``value``, ``reason``.
     settings : Settings
@@ -192,6 +194,9 @@ def recalculate(
     columns: Mapping[str, str] | None = None,
     dates: str = "auto",
     dedupe: bool = False,
+    engine: str = "duckdb",
+    spark_master: str = "local[*]",
+    sheets: bool = True,
 ) -> RecalcResult:
     """Recalculate every table from a raw transaction log.
 
@@ -209,6 +214,13 @@ def recalculate(
         How to read dates such as 03/04/2024.
     dedupe : bool
         Count lines that repeat an earlier line exactly only once.
+    engine : {"duckdb", "spark"}
+        What runs the summary query (:class:`clvxl.summary.EngineLog`).
+    spark_master : str
+        The Spark master URL for ``engine="spark"``.
+    sheets : bool
+        Also build the workbook-only tables (cohorts and the model's holdout check);
+        a customer-table-only output skips them.
 
     Returns
     -------
@@ -216,7 +228,7 @@ def recalculate(
     """
     settings = settings or Settings()
     log = clean_transactions(raw, columns=columns, on_error=on_error, dates=dates, dedupe=dedupe)
-    engine_log = EngineLog.from_transactions(log.transactions)
+    engine_log = EngineLog.from_transactions(log.transactions, engine, spark_master)
     summary = summarize(engine_log, settings.as_of, settings.unit)
     settings = dataclasses.replace(settings, as_of=summary.as_of)
     built = customer_table(
@@ -227,7 +239,7 @@ def recalculate(
         model=settings.model,
     )
     customers = built.table
-    holdout, notes = _holdout(engine_log, settings, built)
+    holdout, notes = _holdout(engine_log, settings, built) if sheets else (pd.DataFrame(), ())
     return RecalcResult(
         customers=customers,
         kpis=kpi_table(summary, built, settings),
@@ -235,7 +247,9 @@ def recalculate(
         tiers=tiers.tier_summary(customers["clv_historic"].to_numpy()),
         cohorts=cohorts.cohort_retention(
             log.transactions[log.transactions["date"] <= summary.as_of]
-        ),
+        )
+        if sheets
+        else pd.DataFrame(),
         model=_model_table(built),
         holdout=holdout,
         rejected=log.rejected,

@@ -13,8 +13,10 @@ from clvxl.book import FileBook, recalc_book
 from clvxl.errors import InputError
 from clvxl.output import Progress, write_table
 from clvxl.recalc import MODELS, RecalcResult, Settings, recalculate
-from clvxl.sources import RawLog, read_log
-from clvxl.workbook import read_settings, write_result_workbook
+from clvxl.sources import DATABASES, RawLog, read_log, read_sql
+from clvxl.spark import DEFAULT_MASTER
+from clvxl.summary import ENGINES
+from clvxl.workbook import EXCEL_MAX_ROWS, read_settings, write_result_workbook
 
 __all__ = ["demo_log", "register"]
 
@@ -37,7 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Read a transaction log (.xlsx, .csv or .parquet) and write the customer "
         "table (.csv or .parquet) or a workbook with Customers, Dashboard and Model (.xlsx).",
     )
-    recalc.add_argument("input", type=Path, help="transaction log: .xlsx, .csv or .parquet")
+    recalc.add_argument(
+        "input",
+        type=Path,
+        nargs="?",
+        help="transaction log: .xlsx, .csv, .parquet, a folder of .parquet files, or a "
+        "DuckDB database file to run --sql in",
+    )
     recalc.add_argument(
         "-o",
         "--output",
@@ -110,6 +118,24 @@ def _settings_options(parser: argparse.ArgumentParser) -> None:
         help="count lines that repeat an earlier line exactly (an order exported twice) once",
     )
     r.add_argument("--sheet", help="sheet to read from a workbook without a Transactions table")
+    r.add_argument(
+        "--sql",
+        metavar="QUERY",
+        help="read the log with a DuckDB query, e.g. \"SELECT * FROM read_parquet('x/*.parquet')\" "
+        "(in the database file given as input, if any)",
+    )
+    r.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="what runs the per-customer summary: embedded DuckDB (default) or Spark",
+    )
+    r.add_argument(
+        "--spark-master",
+        default=DEFAULT_MASTER,
+        metavar="URL",
+        help=f"Spark master for --engine spark (default {DEFAULT_MASTER}; e.g. spark://host:7077, yarn)",
+    )
     for role, flag in _COLUMN_FLAGS.items():
         r.add_argument(
             flag, dest=f"col_{role}", metavar="NAME", help=f"header of the {role} column"
@@ -152,33 +178,56 @@ def run_recalc(args: argparse.Namespace) -> int:
         raise InputError(
             f"cannot write {output.name}: give an output ending in .csv, .parquet or .xlsx"
         )
-    if output.exists() and source.exists() and output.resolve() == source.resolve():
+    if source is None and not args.sql:
+        raise InputError("give a transaction log to read, or a query with --sql")
+    if source is not None and args.sql and source.suffix.lower() not in DATABASES:
+        raise InputError(
+            f"--sql runs in a DuckDB database file ({', '.join(DATABASES)}), not in {source.name}; "
+            "leave out the input to query files directly"
+        )
+    if (
+        source is not None
+        and output.exists()
+        and source.exists()
+        and output.resolve() == source.resolve()
+    ):
         raise InputError(f"the output {output} is the input; write to another file")
-    lock = source.with_name(f"~${source.name}")
-    if lock.exists():
+    lock = source.with_name(f"~${source.name}") if source is not None else None
+    if lock is not None and lock.exists():
         print(
             f"clvxl: warning: {source.name} seems to be open in Excel ({lock.name} exists); "
             "reading the last saved version",
             file=sys.stderr,
         )
     progress = Progress(args.quiet)
-    progress.step(f"reading {source.name}")
+    progress.step(f"reading {source.name if source is not None else 'the query'}")
     options = {
         "on_error": args.on_error,
         "columns": _columns(args),
         "dates": args.dates or "auto",
         "dedupe": args.dedupe,
+        "engine": args.engine,
+        "spark_master": args.spark_master,
     }
-    if source.suffix.lower() in (".xlsx", ".xlsm") and suffix == ".xlsx":
+    workbook_in = source is not None and source.suffix.lower() in (".xlsx", ".xlsm")
+    if workbook_in and suffix == ".xlsx":
         result = recalc_book(FileBook(source, output), _settings_values(args), **options)
         if len(result.rejected):
             write_table(result.rejected, _rejected_path(output), escape=not args.no_csv_escape)
     else:
-        raw = read_log(source, sheet=args.sheet)
-        values = read_settings(source) if source.suffix.lower() in (".xlsx", ".xlsm") else {}
+        raw = read_sql(args.sql, args.input) if args.sql else read_log(source, sheet=args.sheet)
+        if suffix == ".xlsx" and len(raw.table) >= EXCEL_MAX_ROWS:
+            raise InputError(
+                f"{raw.source} has {len(raw.table):,} rows, more than an Excel sheet holds "
+                f"({EXCEL_MAX_ROWS - 1:,} below the header); write the customer table to "
+                ".parquet or .csv instead"
+            )
+        values = read_settings(source) if workbook_in else {}
         values.update(_settings_values(args))
         progress.step("recalculating")
-        result = recalculate(raw, Settings.from_mapping(values), **options)
+        result = recalculate(
+            raw, Settings.from_mapping(values), sheets=suffix == ".xlsx", **options
+        )
         progress.step(f"writing {output.name}")
         _write(result, raw, output, escape=not args.no_csv_escape)
     progress.done()
@@ -202,6 +251,13 @@ def _rejected_path(output: Path) -> Path:
 
 def _report(result: RecalcResult, output: Path) -> None:
     print(f"{len(result.customers):,} customers written to {output}")
+    model = result.model
+    for name in model["model"].unique() if len(model) else ():
+        fit = model[model["model"] == name].set_index("parameter")["value"]
+        print(
+            f"{name} fitted on {fit['customers']:,.0f} customers, "
+            f"{fit['distinct patterns']:,.0f} distinct patterns"
+        )
     if len(result.rejected):
         rows = result.rejected["row"].nunique()
         print(

@@ -18,10 +18,12 @@ import pandas as pd
 
 from clvxl.errors import InputError, NoDataError
 
-__all__ = ["RawLog", "read_log"]
+__all__ = ["RawLog", "read_log", "read_sql"]
 
-#: File types :func:`read_log` understands.
+#: File types :func:`read_log` understands (and a folder of ``.parquet`` files).
 SUPPORTED = (".csv", ".txt", ".tsv", ".parquet", ".xlsx", ".xlsm")
+#: DuckDB database files, read with a query (:func:`read_sql`).
+DATABASES = (".duckdb", ".db")
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,9 @@ def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
     path : str or Path
         The file. A CSV may use commas, semicolons or tabs (detected from the header
         line); a workbook is read from its ``Transactions`` table if it has one, else
-        from the sheet ``sheet`` (default: a sheet named Transactions, else the first).
+        from the sheet ``sheet`` (default: a sheet named Transactions, else the first);
+        a folder is read as one table from every ``.parquet`` file in it (subfolders
+        included, ``key=value`` folder names become columns).
     sheet : str, optional
         The sheet to read from a workbook.
 
@@ -88,8 +92,13 @@ def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
     if not path.exists():
         raise InputError(f"{path} does not exist")
     if path.is_dir():
-        raise InputError(f"{path} is a folder; give a .csv, .parquet or .xlsx file")
+        return _read_parquet_folder(path)
     suffix = path.suffix.lower()
+    if suffix in DATABASES:
+        raise InputError(
+            f"{path.name} is a database: say what to read from it with --sql "
+            '"SELECT ... FROM your_table"'
+        )
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path)
     if suffix == ".parquet":
@@ -101,6 +110,63 @@ def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
         f"{path.name}: cannot read {suffix or 'files without an extension'}; "
         f"give one of {', '.join(SUPPORTED)}"
     )
+
+
+def _read_parquet_folder(path: Path) -> RawLog:
+    import pyarrow.dataset as ds
+
+    files = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+    if not files:
+        raise InputError(f"{path} is a folder without .parquet files; give a file or such a folder")
+    try:
+        dataset = ds.dataset(
+            files, format="parquet", partitioning="hive", partition_base_dir=str(path)
+        )
+        table = dataset.to_table()
+    except Exception as exc:  # pyarrow raises several types for unreadable or mismatched files
+        raise InputError(
+            f"the parquet files in {path} cannot be read as one table: {exc}"
+        ) from None
+    return RawLog.from_frame(table.to_pandas(), f"{path.name}/ ({len(files)} parquet files)", 1)
+
+
+def read_sql(sql: str, database: str | Path | None = None) -> RawLog:
+    """Read a transaction log with a DuckDB query.
+
+    Parameters
+    ----------
+    sql : str
+        A ``SELECT``; it may read files itself, e.g.
+        ``SELECT * FROM read_parquet('exports/*.parquet')`` or ``read_csv(...)``.
+    database : str or Path, optional
+        A DuckDB database file to run the query in, opened read-only (default: an
+        empty in-memory database).
+
+    Returns
+    -------
+    RawLog
+        Rows are numbered from 1 in the query's result.
+
+    Examples
+    --------
+    >>> log = read_sql("SELECT 'A' AS customer, DATE '2024-01-01' AS date, 10.0 AS amount")
+    >>> log.table.columns.tolist(), len(log.table)
+    (['customer', 'date', 'amount'], 1)
+    """
+    import duckdb
+
+    if database is not None:
+        database = Path(database)
+        if not database.is_file():
+            raise InputError(f"{database} does not exist")
+    try:
+        with duckdb.connect(str(database or ":memory:"), read_only=database is not None) as con:
+            table = con.execute(sql).fetch_df()
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise InputError(f"the query could not be run: {first_line}") from None
+    source = f"the query on {database.name}" if database is not None else "the query"
+    return RawLog.from_frame(table, source, first_row=1)
 
 
 def _read_csv(path: Path) -> RawLog:

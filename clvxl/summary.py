@@ -37,6 +37,7 @@ from clvxl.transactions import text_array
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
+    "ENGINES",
     "HOLDOUT_SQL",
     "LINES_SQL",
     "ORDERS_SQL",
@@ -61,6 +62,8 @@ SUMMARY_COLUMNS = [
     "monetary",
 ]
 _EPOCH = np.datetime64("1970-01-01", "D")
+#: What can run the summary query.
+ENGINES = ("duckdb", "spark")
 
 #: The summary query. Input table ``tx(customer_id, order_key, day, amount, cost)`` with
 #: integer codes for the customer and order ids (grouping on integers is several times
@@ -150,6 +153,9 @@ class EngineLog:
         Every line is its own order (no order id, or no order id repeats).
     has_cost : bool
         The log has a cost column.
+    engine : {"duckdb", "spark"}
+        What runs the queries: embedded DuckDB, or Spark at ``spark_master``
+        (:mod:`clvxl.spark`). Both run the same SQL text and give the same summary.
     """
 
     tx: pa.Table
@@ -157,10 +163,16 @@ class EngineLog:
     id_rank: np.ndarray
     one_line_orders: bool
     has_cost: bool
+    engine: str = "duckdb"
+    spark_master: str = "local[*]"
 
     @classmethod
-    def from_transactions(cls, transactions: pd.DataFrame) -> EngineLog:
+    def from_transactions(
+        cls, transactions: pd.DataFrame, engine: str = "duckdb", spark_master: str = "local[*]"
+    ) -> EngineLog:
         """Encode clean transactions (:func:`clvxl.transactions.clean_transactions`)."""
+        if engine not in ENGINES:
+            raise InputError(f"the engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         if len(transactions) == 0:
             raise NoDataError("there are no transactions to summarise")
         n = len(transactions)
@@ -190,7 +202,7 @@ class EngineLog:
         ids = customers.dictionary
         rank = np.empty(len(ids), dtype=np.int64)
         rank[pc.array_sort_indices(ids).to_numpy()] = np.arange(len(ids))
-        return cls(tx, ids, rank, one_line, "cost" in transactions)
+        return cls(tx, ids, rank, one_line, "cost" in transactions, engine, spark_master)
 
     @classmethod
     def of(cls, transactions: pd.DataFrame | EngineLog) -> EngineLog:
@@ -212,6 +224,10 @@ class EngineLog:
     def query(self, sql: str, as_of_day: int, **params: int) -> pd.DataFrame:
         """Run ``sql`` (``{orders}`` filled in) on ``tx`` with ``$as_of`` and ``params``."""
         text = sql.format(orders=LINES_SQL if self.one_line_orders else ORDERS_SQL)
+        if self.engine == "spark":
+            from clvxl.spark import run_query
+
+            return run_query(self.tx, text, {"as_of": as_of_day, **params}, self.spark_master)
         with duckdb.connect() as con:
             con.register("tx", self.tx)
             return con.execute(text, {"as_of": as_of_day, **params}).fetch_df()
