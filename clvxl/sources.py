@@ -250,6 +250,24 @@ def _check_package(path: Path) -> None:
             f"{path.name} would unpack to {unpacked / 1024**2:,.0f} MB from {packed / 1024**2:,.1f} MB; "
             "that is not a normal workbook (a zip bomb?), so it was not opened"
         )
+    with zipfile.ZipFile(path) as package:
+        for part in parts:
+            if part.filename.endswith((".xml", ".rels")) and _declares_doctype(package, part):
+                raise InputError(
+                    f"{path.name} declares XML entities ({part.filename} has a <!DOCTYPE>), "
+                    "which Excel never writes (an entity-expansion attack?), so it was not opened"
+                )
+
+
+def _declares_doctype(package: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
+    """Whether an XML part has a document type declaration, read in 1 MB steps."""
+    tail = b""
+    with package.open(part) as stream:
+        while chunk := stream.read(1 << 20):
+            if b"<!DOCTYPE" in tail + chunk:
+                return True
+            tail = chunk[-8:]
+    return False
 
 
 def _read_workbook(path: Path, sheet: str | None) -> RawLog:

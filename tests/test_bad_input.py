@@ -96,3 +96,87 @@ def test_output_into_a_missing_folder(tmp_path, capsys, suffix):
     source.write_text("customer,date,amount\na,2024-01-01,10\n")
     code, _, err = run(capsys, source, tmp_path / "missing" / f"c{suffix}")
     assert code == 2 and "the folder" in err and "does not exist" in err
+
+
+def small_book(path: Path, amount_formula: str | None = None) -> None:
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Transactions")
+    sheet.write_row(0, 0, ["customer", "date", "amount"])
+    sheet.write_row(1, 0, ["a", "2024-01-01", 10])
+    if amount_formula:
+        # A formula into another workbook, with the value Excel cached for it.
+        sheet.write_row(2, 0, ["a", "2024-02-01"])
+        sheet.write_formula(2, 2, amount_formula, None, 25)
+    else:
+        sheet.write_row(2, 0, ["a", "2024-02-01", 25])
+    book.close()
+
+
+def rewrite_parts(path: Path, change) -> None:
+    """Rewrite the package with ``change(name, data) -> data`` (and extra parts it adds)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as package:
+        parts = {info.filename: package.read(info) for info in package.infolist()}
+    parts = change(parts)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+
+
+def test_xml_entity_expansion_is_refused_before_parsing(tmp_path, capsys):
+    source = tmp_path / "laughs.xlsx"
+    small_book(source)
+    laughs = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+            for i in range(1, 10)
+        )
+        + b"]>\n"
+    )
+
+    def add_doctype(parts):
+        sheet = parts["xl/worksheets/sheet1.xml"]
+        body = sheet.split(b"?>", 1)[1]
+        parts["xl/worksheets/sheet1.xml"] = laughs + body.replace(b">a<", b">&lol9;<", 1)
+        return parts
+
+    rewrite_parts(source, add_doctype)
+    code, _, err = run(capsys, source, tmp_path / "c.csv")
+    assert code == 2
+    assert "laughs.xlsx declares XML entities (xl/worksheets/sheet1.xml has a <!DOCTYPE>)" in err
+
+
+def test_external_links_and_macros_are_neither_followed_nor_kept(tmp_path, capsys):
+    import zipfile
+
+    source = tmp_path / "linked.xlsm"
+    small_book(source, amount_formula="'[prices.xlsx]Sheet1'!A1*1")
+    elsewhere = tmp_path / "prices.xlsx"  # the linked workbook: never created, never needed
+
+    def add_macro_and_link(parts):
+        parts["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 Workbook_Open: Shell calc.exe"
+        parts["xl/externalLinks/externalLink1.xml"] = (
+            b'<?xml version="1.0"?><externalLink xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main"><externalBook r:id="rId1" xmlns:r="http://schemas.'
+            b'openxmlformats.org/officeDocument/2006/relationships"/></externalLink>'
+        )
+        parts["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
+            b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+            b"openxmlformats.org/officeDocument/2006/relationships/externalLinkPath\" Target=\""
+            + elsewhere.as_uri().encode()
+            + b'" TargetMode="External"/></Relationships>'
+        )
+        return parts
+
+    rewrite_parts(source, add_macro_and_link)
+    output = tmp_path / "refreshed.xlsx"
+    code, out, _ = run(capsys, source, output)
+    assert code == 0 and not elsewhere.exists()
+    customers = pd.read_excel(output, sheet_name="Customers", engine="openpyxl")
+    assert customers.loc[0, "Revenue"] == 35.0  # 10 + the cached 25
+    with zipfile.ZipFile(output) as package:
+        names = package.namelist()
+    assert not [n for n in names if "vbaProject" in n or "externalLink" in n]
