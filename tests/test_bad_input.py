@@ -173,7 +173,7 @@ def test_external_links_and_macros_are_neither_followed_nor_kept(tmp_path, capsy
 
     rewrite_parts(source, add_macro_and_link)
     output = tmp_path / "refreshed.xlsx"
-    code, out, _ = run(capsys, source, output)
+    code, _, _ = run(capsys, source, output)
     assert code == 0 and not elsewhere.exists()
     customers = pd.read_excel(output, sheet_name="Customers", engine="openpyxl")
     assert customers.loc[0, "Revenue"] == 35.0  # 10 + the cached 25

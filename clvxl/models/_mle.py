@@ -237,14 +237,18 @@ def _steps(params: np.ndarray) -> np.ndarray:
 
 
 def _hessian_from_gradient(value_and_gradient, params: np.ndarray) -> np.ndarray:
-    """Forward differences of the analytic gradient: k + 1 evaluations."""
+    """Central differences of the analytic gradient: 2k evaluations.
+
+    (Forward differences would save k evaluations, but their O(h) error makes the
+    standard errors differ in the fourth digit between machines.)
+    """
     h = _steps(params)
-    at_optimum = value_and_gradient(params)[1]
     columns = []
     for i in range(len(params)):
-        up = params.copy()
+        up, down = params.copy(), params.copy()
         up[i] += h[i]
-        columns.append((value_and_gradient(up)[1] - at_optimum) / h[i])
+        down[i] -= h[i]
+        columns.append((value_and_gradient(up)[1] - value_and_gradient(down)[1]) / (2 * h[i]))
     hess = np.array(columns)
     return (hess + hess.T) / 2
 

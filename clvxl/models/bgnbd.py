@@ -125,6 +125,8 @@ class _Patterns:
         self.x, self.t_x, self.w = x[repeat], t_x[repeat], w[repeat]
         self.x_index = index[repeat]
         self.t_values, self.t_index = np.unique(big_t[repeat], return_inverse=True)
+        self.t_w = np.bincount(self.t_index, weights=self.w)
+        self.t_xw = np.bincount(self.t_index, weights=self.x * self.w)
 
 
 def _value_and_gradient(params, pat: _Patterns) -> tuple[float, np.ndarray]:
@@ -136,33 +138,38 @@ def _value_and_gradient(params, pat: _Patterns) -> tuple[float, np.ndarray]:
     r, alpha, a, b = params
     xs, weight_x, x, w = pat.xs, pat.weight_x, pat.x, pat.w
     once_log = np.log(alpha + pat.once_t)
-    log_t = np.log(alpha + pat.t_values)[pat.t_index]
-    inv_t = (1.0 / (alpha + pat.t_values))[pat.t_index]
+    # Per distinct T: log(alpha + T), 1 / (alpha + T), and the weights of (r + x) there.
+    log_t_values = np.log(alpha + pat.t_values)
+    inv_t_values = 1.0 / (alpha + pat.t_values)
+    rx_weight_t = r * pat.t_w + pat.t_xw
     log_tx = np.log(alpha + pat.t_x)
-    rx = r + x
+    diff = log_t_values[pat.t_index] - log_tx
     per_x_bx1 = np.maximum(b + xs - 1, 1e-300)  # only x >= 1 is used below
-    inv_bx1 = (1.0 / per_x_bx1)[pat.x_index]
-    d = (np.log(a) - np.log(per_x_bx1))[pat.x_index] + rx * (log_t - log_tx)
-    w_second = expit(d)
-    w_first = 1.0 - w_second
+    rx = r + x
+    d = (np.log(a) - np.log(per_x_bx1))[pat.x_index] + rx * diff
+    second_w = expit(d) * w  # each pattern's weight times the share of the second branch
     common = (
         gammaln(r + xs) - gammaln(r) + r * np.log(alpha) + betaln(a, b + xs) - betaln(a, b)
     ) @ weight_x
-    value = -(common - r * (once_log @ pat.once_w) + (np.logaddexp(0.0, d) - rx * log_t) @ w)
+    value = -(
+        common - r * (once_log @ pat.once_w) + np.logaddexp(0.0, d) @ w - log_t_values @ rx_weight_t
+    )
     d_r = (
         (digamma(r + xs) - digamma(r) + np.log(alpha)) @ weight_x
         - once_log @ pat.once_w
-        - (w_first * log_t + w_second * log_tx) @ w
+        - log_t_values @ pat.t_w
+        + second_w @ diff
     )
     d_alpha = (
         r / alpha * weight_x.sum()
         - r * (pat.once_w @ (1.0 / (alpha + pat.once_t)))
-        - (rx * (w_first * inv_t + w_second / (alpha + pat.t_x))) @ w
+        - inv_t_values @ rx_weight_t
+        + (second_w * rx) @ (inv_t_values[pat.t_index] - 1.0 / (alpha + pat.t_x))
     )
-    d_a = (digamma(a + b) - digamma(a + b + xs)) @ weight_x + (w_second @ w) / a
+    d_a = (digamma(a + b) - digamma(a + b + xs)) @ weight_x + second_w.sum() / a
     d_b = (digamma(b + xs) - digamma(a + b + xs) - digamma(b) + digamma(a + b)) @ weight_x - (
-        w_second * inv_bx1
-    ) @ w
+        second_w @ (1.0 / per_x_bx1)[pat.x_index]
+    )
     return float(value), -np.array([d_r, d_alpha, d_a, d_b])
 
 
