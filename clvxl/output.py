@@ -46,12 +46,20 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"cannot write {path}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise InputError(f"cannot write {path}: the folder {folder} does not exist")
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a folder; give a file name")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except PermissionError:
         raise InputError(f"cannot write {path}: no permission to write in {folder}") from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {path}: {folder} does not take new files ({exc.strerror or exc})"
+        ) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -62,6 +70,8 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
         raise InputError(
             f"cannot write {path}: permission denied (is it open in another program?)"
         ) from None
+    except OSError as exc:  # a full disk, a name the file system refuses, ...
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
     return path

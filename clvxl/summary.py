@@ -96,13 +96,18 @@ SELECT c.customer_id, c.first_day, c.last_day, c.orders, c.purchase_days - 1 AS 
 FROM customers c
 JOIN money m ON m.customer_id = c.customer_id
 """
+#: Money is summed as DECIMAL(38, 10): exact, so the summary is the same to the last
+#: digit however the engine splits the work between threads (floating-point sums are
+#: not, and the model fits would then differ in their last digits from run to run).
+_MONEY = "CAST(amount AS DECIMAL(38, 10)) AS amount, CAST(cost AS DECIMAL(38, 10)) AS cost"
 #: Lines sharing an order id are one order, dated by its first line.
 ORDERS_SQL = (
     "SELECT customer_id, order_key, MIN(day) AS day, SUM(amount) AS amount, SUM(cost) AS cost "
-    "FROM tx WHERE day <= $as_of GROUP BY customer_id, order_key"
+    f"FROM (SELECT customer_id, order_key, day, {_MONEY} FROM tx WHERE day <= $as_of) "
+    "GROUP BY customer_id, order_key"
 )
 #: Every line is an order.
-LINES_SQL = "SELECT customer_id, day, amount, cost FROM tx WHERE day <= $as_of"
+LINES_SQL = f"SELECT customer_id, day, {_MONEY} FROM tx WHERE day <= $as_of"
 
 
 @dataclass(frozen=True)

@@ -347,12 +347,14 @@ def _from_numbers(numbers: np.ndarray, index: pd.Index) -> pd.Series:
 
 def _from_text(text: pd.Series, column: str, log: RawLog, dates: str) -> pd.Series:
     """Plain YYYY-MM-DD at Arrow speed; only the rest goes through the slower forms."""
-    parsed = pc.strptime(
-        pa.array(text, type=pa.string(), from_pandas=True),
-        format="%Y-%m-%d",
-        unit="s",
-        error_is_null=True,
-    )
+    array = text_array(text)
+    parsed = pc.strptime(array, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls impossible days over (2024-02-30 -> 2024-03-01): such dates go to
+    # the slower forms, which refuse them.
+    day = pc.extract_regex(array, r"^\s*\d{4}-\d{1,2}-(?P<day>\d{1,2})\s*$").field("day")
+    day = pc.if_else(pc.equal(day, ""), pa.scalar(None, pa.string()), day)  # no match
+    rolled = pc.not_equal(pc.day(parsed), pc.cast(day, pa.int64()))
+    parsed = pc.if_else(pc.fill_null(rolled, False), pa.scalar(None, parsed.type), parsed)
     out = pd.Series(
         parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]"), index=text.index
     )

@@ -221,3 +221,18 @@ def test_parameter_table_lists_every_parameter(bg, gg):
     assert table.loc[table["parameter"] == "log-likelihood", "value"].iloc[0] == pytest.approx(
         -9582.43, abs=0.01
     )
+
+
+def test_expected_purchases_are_continuous_through_a_equal_to_one():
+    # Eqs. 9 and 10 are 0/0 at a = 1; the value there lies between its neighbours.
+    def at(a):
+        m = bgnbd.BetaGeoModel(0.243, 4.414, a, 2.426)
+        return (
+            float(bgnbd.expected_purchases(m, 39, 2, 30.43, 38.86)[0]),
+            float(bgnbd.expected_purchases_population(m, 39)),
+        )
+
+    for below, here, above in zip(at(0.999), at(1.0), at(1.001), strict=True):
+        assert np.isfinite(here)
+        assert min(below, above) < here < max(below, above)
+        assert here == pytest.approx((below + above) / 2, rel=1e-6)

@@ -170,3 +170,21 @@ def test_workbook_open_in_excel_is_read_with_a_warning(tmp_path, capsys):
     (tmp_path / "~$book.xlsx").write_bytes(b"lock")
     assert main(["recalc", str(book), "-o", str(tmp_path / "c.csv"), "--quiet"]) == 0
     assert "book.xlsx seems to be open in Excel (~$book.xlsx exists)" in capsys.readouterr().err
+
+
+def test_a_model_the_data_cannot_pin_down_gives_a_note_not_nan_silently():
+    raw = pd.DataFrame(
+        [
+            ["c1", "2023-01-01", "0.01"],
+            ["c1", "2023-01-02", "0.02"],
+            ["c2", "2023-01-01", "0.01"],
+            ["c2", "2023-02-01", "0.01"],
+        ],
+        columns=["customer_id", "order_date", "amount"],
+    )
+    result = recalculate(raw)
+    assert result.customers["clv"].isna().all()
+    assert result.customers["revenue"].tolist() == [0.03, 0.02]
+    (note,) = [n for n in result.notes if n.startswith("predicted CLV is not available")]
+    assert "the BG/NBD model fitted to these 2 customers gives no usable prediction" in note
+    assert "it needs more customers, and more of them buying again" in note

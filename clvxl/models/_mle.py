@@ -170,6 +170,12 @@ def _fit_mle(negloglik, names, start, model, value_and_gradient) -> Fit:
     scale = scale if np.isfinite(scale) and scale > 1 else 1.0
 
     def objective(log_params: np.ndarray):
+        # Trial steps may reach parameters where the likelihood overflows; such a point
+        # scores 1e300 and the line search steps back, so the overflow is not news.
+        with np.errstate(all="ignore"):
+            return _scaled(log_params)
+
+    def _scaled(log_params: np.ndarray):
         params = np.exp(log_params)
         if not gradient:
             value = negloglik(params) / scale
@@ -220,11 +226,12 @@ def _fit_mle(negloglik, names, start, model, value_and_gradient) -> Fit:
             "how often and how recently they buy"
         )
     params = np.exp(best.x)
-    hessian = (
-        _hessian_from_gradient(value_and_gradient, params)
-        if gradient
-        else _hessian(negloglik, params)
-    )
+    with np.errstate(all="ignore"):  # a singular or overflowing Hessian gives NaN errors
+        hessian = (
+            _hessian_from_gradient(value_and_gradient, params)
+            if gradient
+            else _hessian(negloglik, params)
+        )
     return Fit(
         dict(zip(names, params.tolist(), strict=True)),
         _stderr(hessian, names),

@@ -279,8 +279,25 @@ def expected_purchases(model: BetaGeoModel, t, frequency, recency, T) -> np.ndar
     t = _horizon(t)
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
     z = t / (alpha + big_t + t)
-    bracket = 1 - np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    return (a + b + x - 1) / (a - 1) * bracket * p_alive(model, x, t_x, big_t)
+
+    def scaled_bracket(a):
+        bracket = 1 - np.exp((a - 1) * np.log1p(-z)) * hyp2f1(
+            a + b - 1 - r, a - 1, a + b + x - 1, z
+        )
+        return (a + b + x - 1) / (a - 1) * bracket
+
+    return _near_one(scaled_bracket, a) * p_alive(model, x, t_x, big_t)
+
+
+def _near_one(f, a: float, eps: float = 1e-7):
+    """``f(a)``, and at a = 1, where eqs. 9 and 10 are 0/0, the mean of ``f(1 ± eps)``.
+
+    Both expressions are smooth in *a*; the symmetric mean cancels the first-order
+    error, leaving ~eps² (a fit on a handful of customers can land on a = 1 exactly).
+    """
+    if abs(a - 1) >= eps:
+        return f(a)
+    return (f(1 - eps) + f(1 + eps)) / 2
 
 
 def _horizon(t) -> np.ndarray:
@@ -307,7 +324,12 @@ def expected_purchases_population(model: BetaGeoModel, t) -> np.ndarray:
     t = _horizon(t)
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
     z = t / (alpha + t)
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+    return _near_one(
+        lambda a: (
+            (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+        ),
+        a,
+    )
 
 
 def prob_purchases(model: BetaGeoModel, n, t) -> np.ndarray:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clvxl.errors import InputError
+from clvxl.errors import InputError, ModelError
 from clvxl.models import bgnbd, gammagamma, paretonbd
 from clvxl.models._mle import pattern_index
 from clvxl.units import DAYS_PER_MONTH, TimeUnit, parse_unit
@@ -202,29 +202,36 @@ def predict_customers(
     )
     # Purchase predictions depend on (x, t_x, T) only: compute them once per pattern.
     keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
-    px, pt_x, pbig_t = keys["x"], keys["t_x"], keys["T"]
+    kwargs = {
+        "horizon_months": horizon_months,
+        "discount_rate": discount_rate,
+        "margin": margin,
+        "unit": unit,
+    }
     horizon = horizon_months * DAYS_PER_MONTH / unit.days
+    with np.errstate(all="ignore"):  # checked below, and said in words
+        out = _predictions(models, module, x, t_x, big_t, z, keys, inverse, horizon, **kwargs)
+    if not np.isfinite(out.to_numpy()).all():
+        p = models.purchase
+        raise ModelError(
+            f"the {p.name} model fitted to these {p.n:,.0f} customers gives no usable "
+            f"prediction (its parameters {', '.join(f'{k} = {v:.3g}' for k, v in p.params.items())} "
+            "are at the edge of what the data can pin down); it needs more customers, "
+            "and more of them buying again"
+        )
+    return out, models
+
+
+def _predictions(models, module, x, t_x, big_t, z, keys, inverse, horizon, **kwargs):
+    px, pt_x, pbig_t = keys["x"], keys["t_x"], keys["T"]
     value = gammagamma.expected_avg_value(models.spend, x, z)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "p_alive": module.p_alive(models.purchase, px, pt_x, pbig_t)[inverse],
             "expected_purchases": module.expected_purchases(
                 models.purchase, horizon, px, pt_x, pbig_t
             )[inverse],
             "expected_avg_value": value,
-            "clv": clv(
-                models.purchase,
-                models.spend,
-                x,
-                t_x,
-                big_t,
-                z,
-                horizon_months,
-                discount_rate,
-                margin,
-                unit,
-            ),
-        },
-        index=table.index,
+            "clv": clv(models.purchase, models.spend, x, t_x, big_t, z, **kwargs),
+        }
     )
-    return out, models
