@@ -42,6 +42,7 @@ from clvxl.units import TimeUnit, parse_unit
 __all__ = [
     "BetaGeoModel",
     "expected_purchases",
+    "expected_purchases_if_alive",
     "expected_purchases_population",
     "fit",
     "loglik",
@@ -276,6 +277,23 @@ def expected_purchases(model: BetaGeoModel, t, frequency, recency, T) -> np.ndar
     1.226
     """
     x, t_x, big_t = _customers(frequency, recency, T)
+    return expected_purchases_if_alive(model, t, x, big_t) * p_alive(model, x, t_x, big_t)
+
+
+def expected_purchases_if_alive(model: BetaGeoModel, t, frequency, T) -> np.ndarray:
+    r"""Expected purchases in the next ``t`` of a customer known to be active (eq. 10
+    without its P(alive) factor); it depends on x and T only, not on t_x.
+
+    .. math:: rac{a + b + x - 1}{a - 1}
+        \Big[1 - (1 - z)^{a-1}\, {}_2F_1(a + b - 1 - r, a - 1; a + b + x - 1; z)\Big]
+
+    Examples
+    --------
+    >>> m = BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> round(float(expected_purchases_if_alive(m, 39, 2, 38.86)[0]), 3)
+    1.687
+    """
+    x, big_t = as_column(frequency, "frequency"), as_column(T, "T")
     t = _horizon(t)
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
     z = t / (alpha + big_t + t)
@@ -286,7 +304,7 @@ def expected_purchases(model: BetaGeoModel, t, frequency, recency, T) -> np.ndar
         )
         return (a + b + x - 1) / (a - 1) * bracket
 
-    return _near_one(scaled_bracket, a) * p_alive(model, x, t_x, big_t)
+    return _near_one(scaled_bracket, a)
 
 
 def _near_one(f, a: float, eps: float = 1e-7):

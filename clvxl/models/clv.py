@@ -141,19 +141,27 @@ def clv(
 def discounted_purchases(
     purchase, frequency, recency, T, horizon_months: float, discount_rate: float
 ) -> np.ndarray:
-    """Expected purchases month by month over the horizon, each discounted to today."""
+    """Expected purchases month by month over the horizon, each discounted to today.
+
+    Both models' expectation is P(alive | x, t_x, T) times the expectation of an active
+    customer, which depends on (x, T) alone; the monthly sum runs once per distinct
+    (x, T) pair and is multiplied by P(alive) once at the end.
+    """
     module = _module(purchase)
     month = DAYS_PER_MONTH / purchase.time_unit.days
     monthly_discount = (1 + discount_rate) ** (1 / 12) - 1
-    shape = np.shape(np.atleast_1d(np.asarray(frequency, dtype=float)))
-    total = np.zeros(shape)
-    previous = np.zeros(shape)
+    x, t_x, big_t = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T))
+    pairs, pair_of = pattern_index({"x": x, "T": big_t})
+    total = np.zeros(len(pairs["x"]))
+    previous = np.zeros(len(pairs["x"]))
     for k in range(1, int(np.ceil(horizon_months)) + 1):
         months = min(float(k), horizon_months)
-        cumulative = module.expected_purchases(purchase, months * month, frequency, recency, T)
+        cumulative = module.expected_purchases_if_alive(
+            purchase, months * month, pairs["x"], pairs["T"]
+        )
         total += (cumulative - previous) / (1 + monthly_discount) ** months
         previous = cumulative
-    return total
+    return module.p_alive(purchase, x, t_x, big_t) * total[pair_of]
 
 
 def fit_models(table: pd.DataFrame, unit: str | TimeUnit, model: str = "bgnbd") -> FittedModels:

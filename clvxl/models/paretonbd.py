@@ -37,11 +37,18 @@ import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
 from clvxl.errors import ModelError
-from clvxl.models._mle import ModelParams, fit_mle, pattern_index, patterns
+from clvxl.models._mle import ModelParams, as_column, fit_mle, pattern_index, patterns
 from clvxl.models.bgnbd import _customers, _horizon
 from clvxl.units import TimeUnit, parse_unit
 
-__all__ = ["ParetoNBDModel", "expected_purchases", "fit", "loglik", "p_alive"]
+__all__ = [
+    "ParetoNBDModel",
+    "expected_purchases",
+    "expected_purchases_if_alive",
+    "fit",
+    "loglik",
+    "p_alive",
+]
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,20 @@ def expected_purchases(model: ParetoNBDModel, t, frequency, recency, T) -> np.nd
     25.46
     """
     x, t_x, big_t = _customers(frequency, recency, T)
+    return expected_purchases_if_alive(model, t, x, big_t) * p_alive(model, x, t_x, big_t)
+
+
+def expected_purchases_if_alive(model: ParetoNBDModel, t, frequency, T) -> np.ndarray:
+    r"""Expected purchases in the next ``t`` of a customer known to be active: the
+    formula above without P(alive); it depends on x and T only.
+
+    Examples
+    --------
+    >>> m = ParetoNBDModel(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    >>> round(float(expected_purchases_if_alive(m, 52, 26, 31)[0]), 2)
+    25.51
+    """
+    x, big_t = as_column(frequency, "frequency"), as_column(T, "T")
     t = _horizon(t)
     r, alpha, s, beta = model.r, model.alpha, model.s, model.beta
     ratio = np.log((beta + big_t + t) / (beta + big_t))
@@ -191,4 +212,4 @@ def expected_purchases(model: ParetoNBDModel, t, frequency, recency, T) -> np.nd
         span = (beta + big_t) * ratio
     else:
         span = (beta + big_t) * -np.expm1(-(s - 1) * ratio) / (s - 1)
-    return (r + x) / (alpha + big_t) * span * p_alive(model, x, t_x, big_t)
+    return (r + x) / (alpha + big_t) * span
