@@ -161,6 +161,7 @@ def read_sql(sql: str, database: str | Path | None = None) -> RawLog:
             raise InputError(f"{database} does not exist")
     try:
         with duckdb.connect(str(database or ":memory:"), read_only=database is not None) as con:
+            con.execute("SET enable_progress_bar = false")  # no bar drawn on the terminal
             table = con.execute(sql).fetch_df()
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]

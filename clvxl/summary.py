@@ -233,7 +233,9 @@ class EngineLog:
             from clvxl.spark import run_query
 
             return run_query(self.tx, text, {"as_of": as_of_day, **params}, self.spark_master)
+        # No progress bar: DuckDB draws one on the terminal for long queries.
         with duckdb.connect() as con:
+            con.execute("SET enable_progress_bar = false")
             con.register("tx", self.tx)
             return con.execute(text, {"as_of": as_of_day, **params}).fetch_df()
 
