@@ -52,15 +52,22 @@ def run_query(tx: pa.Table, sql: str, params: dict[str, int], master: str) -> pd
         raise InputError(
             "the Spark engine needs pyspark: pip install 'clvxl[spark]' (and a Java 17 runtime)"
         ) from None
-    spark = (
-        SparkSession.builder.master(master)
-        .appName("clvxl")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
+    try:
+        spark = (
+            SparkSession.builder.master(master)
+            .appName("clvxl")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate()
+        )
+    except Exception as exc:  # pyspark raises its own error types, and Java's through py4j
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"Spark could not start at {master} ({first_line}); it needs a Java 17 runtime "
+            "(java on the PATH or JAVA_HOME) and, for a cluster, a master URL it can reach"
+        ) from None
     spark.sparkContext.setLogLevel("ERROR")
     # Spark SQL writes named parameters as :name where DuckDB writes $name.
     text = re.sub(r"\$([a-z_]+)", r":\1", sql)

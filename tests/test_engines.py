@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import numpy as np
@@ -119,3 +121,34 @@ def test_spark_engine_gives_the_duckdb_result(demo_csv, tmp_path, reference):
     out = tmp_path / "c.parquet"
     assert main(["recalc", str(demo_csv), "-o", str(out), "--engine", "spark", "--quiet"]) == 0
     same_customers(out, reference)
+
+
+def test_spark_without_java_is_explained(demo_csv, tmp_path):
+    pytest.importorskip("pyspark")
+    env = {
+        **os.environ,
+        "JAVA_HOME": str(tmp_path / "no-java"),
+        "PATH": os.path.dirname(sys.executable),
+    }
+    out = tmp_path / "c.csv"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "clvxl.cli",
+            "recalc",
+            str(demo_csv),
+            "-o",
+            str(out),
+            "--engine",
+            "spark",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Spark could not start at local[*] (" in done.stderr
+    assert "it needs a Java 17 runtime (java on the PATH or JAVA_HOME)" in done.stderr
+    assert not out.exists()
