@@ -201,8 +201,10 @@ class EngineLog:
                 "cost": pa.array(cost.to_numpy(dtype=float), from_pandas=True),
             }
         )
-        one_line = "order_id" not in transactions or len(order_key) == 0 or (
-            pc.max(order_key).as_py() + 1 == n
+        one_line = (
+            "order_id" not in transactions
+            or len(order_key) == 0
+            or (pc.max(order_key).as_py() + 1 == n)
         )
         ids = customers.dictionary
         rank = np.empty(len(ids), dtype=np.int64)
@@ -342,7 +344,9 @@ def _notes(log: EngineLog, customers: int, as_of_day: int) -> tuple[str, ...]:
     later = int(len(day) - in_period.sum())
     as_of = (_EPOCH + np.timedelta64(as_of_day, "D")).astype(object)
     if later:
-        notes.append(f"{later} transaction line(s) dated after the as-of date {as_of} were not used")
+        notes.append(
+            f"{later} transaction line(s) dated after the as-of date {as_of} were not used"
+        )
     codes = log.tx.column("customer_id").to_numpy()[in_period]
     without = int(np.count_nonzero(np.bincount(codes, minlength=len(log.ids)))) - customers
     if without:

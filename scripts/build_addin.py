@@ -38,19 +38,25 @@ RIBBON = """<customUI xmlns="http://schemas.microsoft.com/office/2006/01/customu
 def udf_modules(sheet_xml: str) -> str:
     """Fill the config sheet's "UDF Modules" row (shared string 1) with ``udfs``."""
     row = re.search(r'<row r="6"[^>]*>.*?</row>', sheet_xml, re.S).group(0)
-    assert '<v>1</v>' in row, "the quickstart's config sheet changed: UDF Modules is not on row 6"
+    assert "<v>1</v>" in row, "the quickstart's config sheet changed: UDF Modules is not on row 6"
     filled = row.replace('spans="1:1"', 'spans="1:2"').replace(
-        "</row>", '<c r="B6" s="1" t="inlineStr"><is><t>udfs</t></is></c></row>')
+        "</row>", '<c r="B6" s="1" t="inlineStr"><is><t>udfs</t></is></c></row>'
+    )
     return sheet_xml.replace(row, filled)
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         xlwings = Path(sys.executable).with_name("xlwings")
-        subprocess.run([str(xlwings), "quickstart", "clvxl_addin", "--addin", "--ribbon"], cwd=tmp, check=True)
+        subprocess.run(
+            [str(xlwings), "quickstart", "clvxl_addin", "--addin", "--ribbon"], cwd=tmp, check=True
+        )
         source = Path(tmp) / "clvxl_addin" / "clvxl_addin.xlam"
         OUT.parent.mkdir(exist_ok=True)
-        with zipfile.ZipFile(source) as zin, zipfile.ZipFile(OUT, "w", zipfile.ZIP_DEFLATED) as zout:
+        with (
+            zipfile.ZipFile(source) as zin,
+            zipfile.ZipFile(OUT, "w", zipfile.ZIP_DEFLATED) as zout,
+        ):
             for info in zin.infolist():
                 data = zin.read(info)
                 if info.filename == "customUI/customUI.xml":

@@ -24,16 +24,30 @@ def render_pdf(workbook: Path, folder: Path) -> Path:
         raise RuntimeError("soffice (LibreOffice) is not installed")
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
-            ["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-             "--convert-to", EXPORT, "--outdir", str(folder), str(workbook)],
-            check=True, capture_output=True, timeout=300,
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                EXPORT,
+                "--outdir",
+                str(folder),
+                str(workbook),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
     return folder / f"{workbook.stem}.pdf"
 
 
-def render_png(pdf: Path, folder: Path, first: int = 1, last: int | None = None, dpi: int = 80) -> list[Path]:
+def render_png(
+    pdf: Path, folder: Path, first: int = 1, last: int | None = None, dpi: int = 80
+) -> list[Path]:
     """PDF pages → PNG files."""
-    args = ["pdftoppm", "-png", "-r", str(dpi), "-f", str(first)] + (["-l", str(last)] if last else [])
+    args = ["pdftoppm", "-png", "-r", str(dpi), "-f", str(first)] + (
+        ["-l", str(last)] if last else []
+    )
     subprocess.run([*args, str(pdf), str(folder / pdf.stem)], check=True, timeout=300)
     return sorted(folder.glob(f"{pdf.stem}-*.png"))
 
@@ -42,7 +56,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workbook", type=Path)
     parser.add_argument("-o", "--output", type=Path, default=Path("."))
-    parser.add_argument("--pages", default="1", help="first-last pages to render, e.g. 1-3 (default 1)")
+    parser.add_argument(
+        "--pages", default="1", help="first-last pages to render, e.g. 1-3 (default 1)"
+    )
     args = parser.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
     first, _, last = args.pages.partition("-")

@@ -165,7 +165,7 @@ def test_external_links_and_macros_are_neither_followed_nor_kept(tmp_path, capsy
         parts["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
             b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
             b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
-            b"openxmlformats.org/officeDocument/2006/relationships/externalLinkPath\" Target=\""
+            b'openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" Target="'
             + elsewhere.as_uri().encode()
             + b'" TargetMode="External"/></Relationships>'
         )

@@ -95,9 +95,7 @@ def _log_a0(params, x, t_x, big_t, pairs=None):
 
 def _pairs(x, t_x, big_t):
     """Distinct (x, t) pairs among (x, t_x) and (x, T), and where each customer's two are."""
-    rows, inverse = pattern_index(
-        {"x": np.concatenate([x, x]), "t": np.concatenate([t_x, big_t])}
-    )
+    rows, inverse = pattern_index({"x": np.concatenate([x, x]), "t": np.concatenate([t_x, big_t])})
     return rows["x"], rows["t"], inverse
 
 
