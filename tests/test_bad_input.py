@@ -180,3 +180,159 @@ def test_external_links_and_macros_are_neither_followed_nor_kept(tmp_path, capsy
     with zipfile.ZipFile(output) as package:
         names = package.namelist()
     assert not [n for n in names if "vbaProject" in n or "externalLink" in n]
+
+
+# --- the catalogue rows first tested at the library level, again through the command line:
+# the message, exit code 2 (or the value read), the input unchanged, no partial output ----
+
+HEAD = "customer,date,amount\n"
+MANY_BAD = HEAD + "".join(f"c{i},2024-01-01,abc\n" for i in range(30))
+CATALOGUE = [
+    # (name, file, content, options, exit code, text in the output or error)
+    ("empty", "orders.csv", b"", [], 2, "orders.csv is empty"),
+    (
+        "missing column",
+        "log.csv",
+        b"Client,When,Amount\na,2024-01-01,1\n",
+        [],
+        2,
+        "the log has no date column. Columns found: 'Client', 'When', 'Amount'.",
+    ),
+    (
+        "flag naming an absent column",
+        "log.csv",
+        HEAD.encode() + b"a,2024-01-01,1\n",
+        ["--amount-col", "Total"],
+        2,
+        "there is no column 'Total' (given for amount)",
+    ),
+    (
+        "duplicate headers",
+        "log.csv",
+        b"customer,date,Amount,Amount\na,2024-01-01,1,2\n",
+        [],
+        2,
+        "the column 'Amount' appears 2 times in the header",
+    ),
+    (
+        "ambiguous dates",
+        "log.csv",
+        HEAD.encode() + b"a,03/04/2024,1\nb,05/06/2024,2\n",
+        [],
+        2,
+        "'03/04/2024' (row 2) could be day/month or month/day",
+    ),
+    (
+        "dates before 1900, text in a date",
+        "log.csv",
+        HEAD.encode() + b"a,2024-01-01,1\nb,1899-06-01,2\nc,someday,3\n",
+        [],
+        2,
+        "row 3, column 'date': '1899-06-01' — expected a date between 1900-01-01 and 2100-12-31",
+    ),
+    (
+        "text, NaN, infinity in amounts",
+        "log.csv",
+        HEAD.encode() + b"a,2024-01-01,abc\nb,2024-01-01,NaN\nc,2024-01-01,inf\n",
+        [],
+        2,
+        "row 2, column 'amount': 'abc' — expected an amount: a finite number such as 1234.50",
+    ),
+    ("more than 20 bad rows", "log.csv", MANY_BAD.encode(), [], 2, "... and 10 more bad rows"),
+    ("xls", "log.xls", b"\xd0\xcf\x11\xe0", [], 2, "log.xls: cannot read .xls"),
+    (
+        "password-protected",
+        "locked.xlsx",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512,
+        [],
+        2,
+        "A password-protected workbook is stored encrypted",
+    ),
+    (
+        "dates after the as-of date",
+        "log.csv",
+        HEAD.encode() + b"a,2024-01-01,1\na,2024-02-01,2\nb,2024-03-01,3\n",
+        ["--as-of", "2024-02-15"],
+        0,
+        "note: 1 transaction line(s) dated after the as-of date 2024-02-15 were not used",
+    ),
+    (
+        "refund-only customers",
+        "log.csv",
+        HEAD.encode() + b"a,2024-01-01,10\nb,2024-01-05,-4\n",
+        [],
+        0,
+        "note: 1 customer(s) have only refunds up to 2024-01-05",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "options", "code", "text"),
+    [case[1:] for case in CATALOGUE],
+    ids=[case[0] for case in CATALOGUE],
+)
+def test_catalogue_through_the_command_line(tmp_path, capsys, file, content, options, code, text):
+    source = tmp_path / file
+    source.write_bytes(content)
+    got, out, err = run(capsys, source, tmp_path / "c.csv", *options)
+    assert got == code
+    assert text in (err if code else out)
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "customers", "revenue"),
+    [
+        # semicolons, decimal commas and a UTF-8 byte-order mark
+        (
+            "\ufeffcustomer;date;amount\na;2024-01-01;1.234,50\nb;2024-01-02;7,25\n",
+            [],
+            ["a", "b"],
+            [1234.5, 7.25],
+        ),
+        # Latin-1 text
+        ("customer,date,amount\nJosé,2024-01-01,10\n", [], ["José"], [10.0]),
+        # blank lines are skipped
+        (
+            "customer,date,amount\n\na,2024-01-01,10\n\n\nb,2024-01-02,5\n",
+            [],
+            ["a", "b"],
+            [10.0, 5.0],
+        ),
+        # ambiguous dates read as told
+        ("customer,date,amount\na,03/04/2024,1\na,05/06/2024,2\n", ["--dayfirst"], ["a"], [3.0]),
+        # Excel serial dates and yyyymmdd
+        ("customer,date,amount\na,45292,1\na,20240301,2\n", [], ["a"], [3.0]),
+        # currency text, brackets for negatives, a zero-amount order
+        (
+            'customer,date,amount\na,2024-01-01,"$1,234.50"\na,2024-01-02,(12.00)\nb,2024-01-03,0\n',
+            [],
+            ["a", "b"],
+            [1222.5, 0.0],
+        ),
+        # ids that look numeric stay text (trimmed); numeric cells are covered in test_transactions
+        (
+            "customer,date,amount\n00123,2024-01-01,1\n123,2024-01-02,2\n 123 ,2024-01-03,3\n",
+            [],
+            ["00123", "123"],
+            [1.0, 5.0],
+        ),
+    ],
+    ids=[
+        "semicolons-decimal-commas-bom",
+        "latin-1",
+        "blank-lines",
+        "dayfirst",
+        "serial-and-compact-dates",
+        "currency-text-and-zero",
+        "numeric-looking-ids",
+    ],
+)
+def test_messy_logs_are_read_as_meant(tmp_path, capsys, content, options, customers, revenue):
+    source = tmp_path / "log.csv"
+    source.write_bytes(content.encode("latin-1" if "José" in content else "utf-8"))
+    code, _, _ = run(capsys, source, tmp_path / "c.csv", *options)
+    assert code == 0
+    table = pd.read_csv(tmp_path / "c.csv", dtype={"customer_id": str})
+    assert table["customer_id"].tolist() == customers
+    assert table["revenue"].tolist() == pytest.approx(revenue)
