@@ -284,7 +284,7 @@ def expected_purchases_if_alive(model: BetaGeoModel, t, frequency, T) -> np.ndar
     r"""Expected purchases in the next ``t`` of a customer known to be active (eq. 10
     without its P(alive) factor); it depends on x and T only, not on t_x.
 
-    .. math:: rac{a + b + x - 1}{a - 1}
+    .. math:: \frac{a + b + x - 1}{a - 1}
         \Big[1 - (1 - z)^{a-1}\, {}_2F_1(a + b - 1 - r, a - 1; a + b + x - 1; z)\Big]
 
     Examples
