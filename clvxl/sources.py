@@ -236,22 +236,22 @@ RATIO_FROM = 50 * 1024**2
 def _check_package(path: Path) -> None:
     """Refuse what is not an .xlsx package, and zip bombs, before any XML is parsed."""
     try:
-        with zipfile.ZipFile(path) as package:
-            parts = package.infolist()
+        package = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise InputError(
             f"{path.name} is not an .xlsx workbook (not a zip package). A password-protected "
             "workbook is stored encrypted: remove the password in Excel, or export the "
             "Transactions sheet as .csv"
         ) from None
-    unpacked = sum(p.file_size for p in parts)
-    packed = sum(p.compress_size for p in parts) or 1
-    if unpacked > MAX_UNPACKED or (unpacked > RATIO_FROM and unpacked / packed > MAX_RATIO):
-        raise InputError(
-            f"{path.name} would unpack to {unpacked / 1024**2:,.0f} MB from {packed / 1024**2:,.1f} MB; "
-            "that is not a normal workbook (a zip bomb?), so it was not opened"
-        )
-    with zipfile.ZipFile(path) as package:
+    with package:
+        parts = package.infolist()
+        unpacked = sum(p.file_size for p in parts)
+        packed = sum(p.compress_size for p in parts) or 1
+        if unpacked > MAX_UNPACKED or (unpacked > RATIO_FROM and unpacked / packed > MAX_RATIO):
+            raise InputError(
+                f"{path.name} would unpack to {unpacked / 1024**2:,.0f} MB from {packed / 1024**2:,.1f} MB; "
+                "that is not a normal workbook (a zip bomb?), so it was not opened"
+            )
         for part in parts:
             if part.filename.endswith((".xml", ".rels")) and _declares_doctype(package, part):
                 raise InputError(

@@ -201,11 +201,7 @@ class EngineLog:
                 "cost": pa.array(cost.to_numpy(dtype=float), from_pandas=True),
             }
         )
-        one_line = (
-            "order_id" not in transactions
-            or len(order_key) == 0
-            or (pc.max(order_key).as_py() + 1 == n)
-        )
+        one_line = "order_id" not in transactions or pc.max(order_key).as_py() + 1 == n
         ids = customers.dictionary
         rank = np.empty(len(ids), dtype=np.int64)
         rank[pc.array_sort_indices(ids).to_numpy()] = np.arange(len(ids))

@@ -541,8 +541,8 @@ def _repeated_lines(frame: pd.DataFrame) -> np.ndarray:
     Only lines whose order id occurs more than once can repeat one, so the full
     comparison runs on those alone.
     """
-    codes = pc.dictionary_encode(text_array(frame["order_id"])).indices
-    candidates = np.bincount(codes.to_numpy())[codes.to_numpy()] > 1
+    codes = pc.dictionary_encode(text_array(frame["order_id"])).indices.to_numpy()
+    candidates = np.bincount(codes)[codes] > 1
     repeated = np.zeros(len(frame), dtype=bool)
     if candidates.any():
         repeated[candidates] = frame[candidates].duplicated().to_numpy()

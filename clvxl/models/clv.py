@@ -210,15 +210,30 @@ def predict_customers(
     )
     # Purchase predictions depend on (x, t_x, T) only: compute them once per pattern.
     keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
-    kwargs = {
-        "horizon_months": horizon_months,
-        "discount_rate": discount_rate,
-        "margin": margin,
-        "unit": unit,
-    }
+    px, pt_x, pbig_t = keys["x"], keys["t_x"], keys["T"]
     horizon = horizon_months * DAYS_PER_MONTH / unit.days
-    with np.errstate(all="ignore"):  # checked below, and said in words
-        out = _predictions(models, module, x, t_x, big_t, z, keys, inverse, horizon, **kwargs)
+    with np.errstate(all="ignore"):  # non-finite results are checked below, and said in words
+        out = pd.DataFrame(
+            {
+                "p_alive": module.p_alive(models.purchase, px, pt_x, pbig_t)[inverse],
+                "expected_purchases": module.expected_purchases(
+                    models.purchase, horizon, px, pt_x, pbig_t
+                )[inverse],
+                "expected_avg_value": gammagamma.expected_avg_value(models.spend, x, z),
+                "clv": clv(
+                    models.purchase,
+                    models.spend,
+                    x,
+                    t_x,
+                    big_t,
+                    z,
+                    horizon_months,
+                    discount_rate,
+                    margin,
+                    unit,
+                ),
+            }
+        )
     if not np.isfinite(out.to_numpy()).all():
         p = models.purchase
         raise ModelError(
@@ -228,18 +243,3 @@ def predict_customers(
             "and more of them buying again"
         )
     return out, models
-
-
-def _predictions(models, module, x, t_x, big_t, z, keys, inverse, horizon, **kwargs):
-    px, pt_x, pbig_t = keys["x"], keys["t_x"], keys["T"]
-    value = gammagamma.expected_avg_value(models.spend, x, z)
-    return pd.DataFrame(
-        {
-            "p_alive": module.p_alive(models.purchase, px, pt_x, pbig_t)[inverse],
-            "expected_purchases": module.expected_purchases(
-                models.purchase, horizon, px, pt_x, pbig_t
-            )[inverse],
-            "expected_avg_value": value,
-            "clv": clv(models.purchase, models.spend, x, t_x, big_t, z, **kwargs),
-        }
-    )
