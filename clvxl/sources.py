@@ -9,8 +9,10 @@ exact row of every bad value. Nothing here modifies the input.
 from __future__ import annotations
 
 import csv
+import functools
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +20,15 @@ import pandas as pd
 
 from clvxl.errors import InputError, NoDataError
 
-__all__ = ["RawLog", "read_log", "read_sql"]
+__all__ = ["BATCH_ROWS", "LogScan", "RawLog", "read_log", "read_sql", "scan_log"]
 
 #: File types :func:`read_log` understands (and a folder of ``.parquet`` files).
 SUPPORTED = (".csv", ".txt", ".tsv", ".parquet", ".xlsx", ".xlsm")
 #: DuckDB database files, read with a query (:func:`read_sql`).
 DATABASES = (".duckdb", ".db")
+#: Rows per batch when a log is scanned (:func:`scan_log`): a log up to this size is
+#: read and checked in one piece.
+BATCH_ROWS = 500_000
 
 
 @dataclass(frozen=True)
@@ -41,12 +46,15 @@ class RawLog:
     text_file : Path, optional
         For a text file: blank lines are skipped when reading, so row numbers for
         messages are recounted from the file itself (only when there is a message).
+    offset : int
+        Data rows of the source before this table (a batch of a scanned log).
     """
 
     table: pd.DataFrame
     source: str = "the table"
     first_row: int = 2
     text_file: Path | None = None
+    offset: int = 0
 
     @classmethod
     def from_frame(
@@ -64,10 +72,47 @@ class RawLog:
         >>> log.row_numbers(np.array([0, 2])).tolist()
         [5, 7]
         """
-        positions = np.asarray(positions, dtype=np.int64)
-        if self.text_file is None or not _has_blank_lines(self.text_file):
-            return positions + self.first_row
-        return _data_lines(self.text_file, len(self.table))[positions]
+        positions = np.asarray(positions, dtype=np.int64) + self.offset
+        if self.text_file is not None and _has_blank_lines(self.text_file):
+            lines = _data_lines(self.text_file)
+            # More rows than lines: quoted fields span lines, so the lines do not tell.
+            if len(lines) >= self.offset + len(self.table):
+                return lines[positions]
+        return positions + self.first_row
+
+    @property
+    def columns(self) -> list[str]:
+        """The header names."""
+        return [str(c) for c in self.table.columns]
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[RawLog]:
+        """The table as one batch (the same interface as :meth:`LogScan.batches`)."""
+        yield self if columns is None else replace(self, table=self.table[list(columns)])
+
+
+@dataclass(frozen=True)
+class LogScan:
+    """A log read in batches of rows, so that a log of any length fits in memory.
+
+    Attributes
+    ----------
+    source : str
+        How to name the source in messages.
+    columns : list of str
+        The header names.
+    read : callable
+        ``read(columns)`` yields the batches as :class:`RawLog` values (each with its
+        ``offset``), reading only ``columns`` (all when None); each call reads the
+        source again from the start.
+    """
+
+    source: str
+    columns: list[str]
+    read: Callable[[Sequence[str] | None], Iterator[RawLog]]
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[RawLog]:
+        """The log's rows in batches of about :data:`BATCH_ROWS`."""
+        return self.read(columns)
 
 
 def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
@@ -112,7 +157,8 @@ def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
     )
 
 
-def _read_parquet_folder(path: Path) -> RawLog:
+def _parquet_dataset(path: Path):
+    """A folder's parquet files as one pyarrow dataset, and its name for messages."""
     import pyarrow.dataset as ds
 
     files = sorted(p for p in path.rglob("*.parquet") if p.is_file())
@@ -122,12 +168,22 @@ def _read_parquet_folder(path: Path) -> RawLog:
         dataset = ds.dataset(
             files, format="parquet", partitioning="hive", partition_base_dir=str(path)
         )
+    except Exception as exc:  # pyarrow raises several types for unreadable or mismatched files
+        raise InputError(
+            f"the parquet files in {path} cannot be read as one table: {exc}"
+        ) from None
+    return dataset, f"{path.name}/ ({len(files)} parquet files)"
+
+
+def _read_parquet_folder(path: Path) -> RawLog:
+    dataset, source = _parquet_dataset(path)
+    try:
         table = dataset.to_table()
     except Exception as exc:  # pyarrow raises several types for unreadable or mismatched files
         raise InputError(
             f"the parquet files in {path} cannot be read as one table: {exc}"
         ) from None
-    return RawLog.from_frame(table.to_pandas(), f"{path.name}/ ({len(files)} parquet files)", 1)
+    return RawLog.from_frame(table.to_pandas(), source, 1)
 
 
 def read_sql(sql: str, database: str | Path | None = None) -> RawLog:
@@ -170,11 +226,13 @@ def read_sql(sql: str, database: str | Path | None = None) -> RawLog:
     return RawLog.from_frame(table, source, first_row=1)
 
 
-def _read_csv(path: Path) -> RawLog:
+def _csv_format(path: Path) -> tuple[dict, list[str]]:
+    """pyarrow's CSV options for ``path`` (encoding, delimiter) and its header names."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    head = path.read_bytes()[:65536]
+    with path.open("rb") as fh:
+        head = fh.read(65536)
     if not head.strip():
         raise NoDataError(f"{path.name} is empty")
     encoding = "utf8"
@@ -187,43 +245,183 @@ def _read_csv(path: Path) -> RawLog:
     first_line = head.splitlines()[0].decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = max((",", ";", "\t", "|"), key=first_line.count)
     header = next(csv.reader([first_line], delimiter=delimiter))
-    try:
+    options = {
+        "read_options": pacsv.ReadOptions(encoding=encoding),
+        "parse_options": pacsv.ParseOptions(delimiter=delimiter),
         # Every column as text: "00123" must stay "00123"; transactions.py parses the rest.
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding=encoding),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        "convert_options": pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+    return options, [_header_name(name) for name in header]
+
+
+def _header_name(name: object) -> str:
+    return str(name).lstrip("\ufeff").strip()
+
+
+def _read_csv(path: Path) -> RawLog:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    options, _ = _csv_format(path)
+    try:
+        table = pacsv.read_csv(path, **options)
     except pa.ArrowInvalid as exc:
         raise InputError(f"{path.name} is not a readable CSV file: {exc}") from None
     frame = table.to_pandas()
-    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    frame.columns = [_header_name(c) for c in frame.columns]
     return RawLog(frame, path.name, 2, path)
+
+
+def scan_log(path: str | Path, batch_rows: int = BATCH_ROWS) -> LogScan | RawLog:
+    r"""Read a log in batches of ``batch_rows`` rows where its format allows.
+
+    A ``.csv`` file, a ``.parquet`` file and a folder of parquet files are scanned
+    (:class:`LogScan`); a workbook, which holds at most 1,048,576 rows, is read whole
+    (:func:`read_log`). Cleaning a scanned log (:func:`clvxl.transactions.clean_transactions`)
+    keeps only the clean, compact columns of each batch, so the text of the whole log
+    is never in memory at once.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "log.csv"
+    >>> _ = path.write_text("customer,date,amount\nA,2024-01-01,10\nB,2024-01-02,20\nA,2024-01-03,5\n")
+    >>> scan = scan_log(path, batch_rows=2)
+    >>> [(batch.offset, len(batch.table)) for batch in scan.batches()]
+    [(0, 2), (2, 1)]
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.is_file() and suffix in (".csv", ".txt", ".tsv"):
+        return _scan_csv(path, batch_rows)
+    if path.is_file() and suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        columns = pq.read_schema(path).names
+        return _scan_arrow(
+            path.name,
+            columns,
+            lambda cols: pq.ParquetFile(path).iter_batches(batch_rows, columns=cols),
+            batch_rows,
+        )
+    if path.is_dir():
+        dataset, source = _parquet_dataset(path)
+        return _scan_arrow(
+            source,
+            dataset.schema.names,
+            lambda cols: dataset.to_batches(columns=cols, batch_size=batch_rows),
+            batch_rows,
+        )
+    return read_log(path)
+
+
+def _scan_csv(path: Path, batch_rows: int) -> LogScan:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    options, header = _csv_format(path)
+
+    def read(columns: Sequence[str] | None) -> Iterator[RawLog]:
+        convert = options["convert_options"]
+        if columns is not None:
+            raw_names = [h for h in convert.column_types if _header_name(h) in columns]
+            convert = pacsv.ConvertOptions(
+                column_types=convert.column_types,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                include_columns=raw_names,
+            )
+        try:
+            reader = pacsv.open_csv(
+                path,
+                read_options=options["read_options"],
+                parse_options=options["parse_options"],
+                convert_options=convert,
+            )
+            yield from _batches(reader, batch_rows, path.name, 2, path)
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"{path.name} is not a readable CSV file: {exc}") from None
+
+    return LogScan(path.name, header, read)
+
+
+def _scan_arrow(
+    source: str, columns: list[str], open_batches: Callable, batch_rows: int
+) -> LogScan:
+    def read(cols: Sequence[str] | None) -> Iterator[RawLog]:
+        yield from _batches(
+            open_batches(None if cols is None else list(cols)), batch_rows, source, 1
+        )
+
+    return LogScan(source, [str(c) for c in columns], read)
+
+
+def _batches(
+    record_batches, batch_rows: int, source: str, first_row: int, text_file: Path | None = None
+) -> Iterator[RawLog]:
+    """Group Arrow record batches into tables of ``batch_rows`` rows, as RawLogs."""
+    import pyarrow as pa
+
+    pending: list = []
+    rows = offset = 0
+    for record_batch in record_batches:
+        pending.append(record_batch)
+        rows += record_batch.num_rows
+        while rows >= batch_rows:
+            table = pa.Table.from_batches(pending)
+            head, rest = table.slice(0, batch_rows), table.slice(batch_rows)
+            yield _raw_batch(head, source, first_row, text_file, offset)
+            offset += batch_rows
+            pending, rows = rest.to_batches(), rest.num_rows
+    if rows or not offset:
+        table = pa.Table.from_batches(pending) if pending else None
+        if table is not None:
+            yield _raw_batch(table, source, first_row, text_file, offset)
+
+
+def _raw_batch(table, source: str, first_row: int, text_file: Path | None, offset: int) -> RawLog:
+    frame = table.to_pandas()
+    frame.columns = [_header_name(c) for c in frame.columns]
+    return RawLog(frame, source, first_row, text_file, offset)
 
 
 def _has_blank_lines(path: Path) -> bool:
     """Whether reading skipped empty lines (a byte search, so cheap on the normal path)."""
-    data = path.read_bytes().rstrip(b"\r\n")
-    return b"\n\n" in data or b"\n\r\n" in data
+    stat = path.stat()
+    return _blank_lines(path, stat.st_mtime_ns, stat.st_size)
 
 
-def _data_lines(path: Path, n: int) -> np.ndarray:
+@functools.lru_cache(maxsize=4)
+def _blank_lines(path: Path, _mtime: int, _size: int) -> bool:
+    """Blank lines before the last line with content, read in 1 MB steps."""
+    blank_seen, tail = False, b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if blank_seen and chunk.strip(b"\r\n"):
+                return True
+            data = tail + chunk
+            at = max(data.rfind(b"\n\n"), data.rfind(b"\n\r\n"))
+            if at >= 0:
+                if data[at:].strip(b"\r\n"):
+                    return True
+                blank_seen = True
+            tail = data[-2:]
+    return False
+
+
+@functools.lru_cache(maxsize=2)
+def _data_lines(path: Path) -> np.ndarray:
     """File line of each data row: line 1 is the header; blank lines are skipped.
 
-    Only called to word a message about bad rows, never on the normal path.
+    Only called to number rows when the file has blank lines.
     """
     with path.open("rb") as fh:
         blank = np.fromiter((not line.strip() for line in fh), dtype=bool)
-    lines = np.flatnonzero(~blank) + 1
-    if len(lines) - 1 == n:
-        return lines[1:].astype(np.int64)
-    # Quoted fields spanning lines: fall back to counting records.
-    return np.arange(2, n + 2, dtype=np.int64)
+    return (np.flatnonzero(~blank) + 1)[1:].astype(np.int64)
 
 
 #: Reading a workbook is bounded: at most this much unpacked, and no part that
