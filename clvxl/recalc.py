@@ -18,7 +18,7 @@ from clvxl import cohorts, metrics, rfm, tiers
 from clvxl.customers import CustomerTable, customer_table
 from clvxl.errors import InputError, ModelError, NoDataError
 from clvxl.models import validation
-from clvxl.sources import RawLog
+from clvxl.sources import LogScan, RawLog
 from clvxl.summary import CustomerSummary, EngineLog, summarize
 from clvxl.transactions import clean_transactions
 from clvxl.units import TimeUnit, parse_unit
@@ -187,7 +187,7 @@ class RecalcResult:
 
 
 def recalculate(
-    raw: RawLog | pd.DataFrame,
+    raw: RawLog | LogScan | pd.DataFrame,
     settings: Settings | None = None,
     *,
     on_error: str = "stop",
@@ -202,8 +202,8 @@ def recalculate(
 
     Parameters
     ----------
-    raw : RawLog or DataFrame
-        The log as read (any header names; see :mod:`clvxl.transactions`).
+    raw : RawLog, LogScan or DataFrame
+        The log as read or scanned (any header names; see :mod:`clvxl.transactions`).
     settings : Settings, optional
         Defaults: as of the last date, 12-month horizon, 10 % a year, weeks, BG/NBD.
     on_error : {"stop", "skip"}
@@ -228,9 +228,20 @@ def recalculate(
     """
     settings = settings or Settings()
     log = clean_transactions(raw, columns=columns, on_error=on_error, dates=dates, dedupe=dedupe)
-    engine_log = EngineLog.from_transactions(log.transactions, engine, spark_master)
+    rejected, notes = log.rejected, log.notes
+    engine_log = EngineLog.from_clean(log.table, engine, spark_master)
+    clean = log.transactions if sheets else None  # for the cohort table
+    # From here on only the encoded log is needed: letting go of the rest keeps a long
+    # log's peak memory to the largest single stage.
+    del log
     summary = summarize(engine_log, settings.as_of, settings.unit)
     settings = dataclasses.replace(settings, as_of=summary.as_of)
+    cohort_table = pd.DataFrame()
+    if clean is not None:
+        cohort_table = cohorts.cohort_retention(clean[clean["date"] <= summary.as_of])
+        del clean
+    if not sheets:
+        del engine_log  # only the holdout check needs it
     built = customer_table(
         summary,
         margin=settings.margin,
@@ -239,22 +250,20 @@ def recalculate(
         model=settings.model,
     )
     customers = built.table
-    holdout, notes = _holdout(engine_log, settings, built) if sheets else (pd.DataFrame(), ())
+    holdout, holdout_notes = (
+        _holdout(engine_log, settings, built) if sheets else (pd.DataFrame(), ())
+    )
     return RecalcResult(
         customers=customers,
         kpis=kpi_table(summary, built, settings),
         segments=rfm.segment_summary(customers),
         tiers=tiers.tier_summary(customers["clv_historic"].to_numpy()),
-        cohorts=cohorts.cohort_retention(
-            log.transactions[log.transactions["date"] <= summary.as_of]
-        )
-        if sheets
-        else pd.DataFrame(),
+        cohorts=cohort_table,
         model=_model_table(built),
         holdout=holdout,
-        rejected=log.rejected,
+        rejected=rejected,
         settings=settings,
-        notes=log.notes + built.notes + notes,
+        notes=notes + built.notes + holdout_notes,
     )
 
 

@@ -100,14 +100,17 @@ JOIN money m ON m.customer_id = c.customer_id
 #: digit however the engine splits the work between threads (floating-point sums are
 #: not, and the model fits would then differ in their last digits from run to run).
 _MONEY = "CAST(amount AS DECIMAL(38, 10)) AS amount, CAST(cost AS DECIMAL(38, 10)) AS cost"
+#: The lines a query reads: up to the as-of date, and the customers of one part (customer
+#: code modulo ``$parts``), so that a long log is summarised a part at a time.
+_ROWS = "day <= $as_of AND customer_id % $parts = $part"
 #: Lines sharing an order id are one order, dated by its first line.
 ORDERS_SQL = (
     "SELECT customer_id, order_key, MIN(day) AS day, SUM(amount) AS amount, SUM(cost) AS cost "
-    f"FROM (SELECT customer_id, order_key, day, {_MONEY} FROM tx WHERE day <= $as_of) "
+    f"FROM (SELECT customer_id, order_key, day, {_MONEY} FROM tx WHERE {_ROWS}) "
     "GROUP BY customer_id, order_key"
 )
 #: Every line is an order.
-LINES_SQL = f"SELECT customer_id, day, {_MONEY} FROM tx WHERE day <= $as_of"
+LINES_SQL = f"SELECT customer_id, day, {_MONEY} FROM tx WHERE {_ROWS}"
 
 
 @dataclass(frozen=True)
@@ -175,37 +178,51 @@ class EngineLog:
     def from_transactions(
         cls, transactions: pd.DataFrame, engine: str = "duckdb", spark_master: str = "local[*]"
     ) -> EngineLog:
-        """Encode clean transactions (:func:`clvxl.transactions.clean_transactions`)."""
-        if engine not in ENGINES:
-            raise InputError(f"the engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        """Encode clean transactions given as a DataFrame (``CleanLog.transactions``)."""
         if len(transactions) == 0:
             raise NoDataError("there are no transactions to summarise")
-        n = len(transactions)
-        customers = pc.dictionary_encode(text_array(transactions["customer_id"]))
-        order_key = (
-            pc.dictionary_encode(text_array(transactions["order_id"])).indices
-            if "order_id" in transactions
-            else pa.array(np.arange(n, dtype=np.int32))
-        )
-        cost = (
-            transactions["cost"]
-            if "cost" in transactions
-            else pd.Series(np.nan, index=transactions.index)
-        )
+        columns = {"customer_id": pc.dictionary_encode(text_array(transactions["customer_id"]))}
+        if "order_id" in transactions:
+            columns["order_id"] = pc.dictionary_encode(text_array(transactions["order_id"]))
+        columns["day"] = pa.array(_days(transactions["date"]))
+        columns["amount"] = pa.array(transactions["amount"].to_numpy(dtype=float))
+        if "cost" in transactions:
+            columns["cost"] = pa.array(transactions["cost"].to_numpy(dtype=float), from_pandas=True)
+        return cls.from_clean(pa.table(columns), engine, spark_master)
+
+    @classmethod
+    def from_clean(
+        cls, table: pa.Table, engine: str = "duckdb", spark_master: str = "local[*]"
+    ) -> EngineLog:
+        """From the compact clean table (:attr:`clvxl.transactions.CleanLog.table`).
+
+        Its dictionary codes are the integer codes: nothing is encoded again.
+        """
+        if engine not in ENGINES:
+            raise InputError(f"the engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        n = table.num_rows
+        if n == 0:
+            raise NoDataError("there are no transactions to summarise")
+        customers = table.column("customer_id").combine_chunks()
+        if "order_id" in table.column_names:
+            order_key = table.column("order_id").combine_chunks().indices
+            one_line = int(np.bincount(order_key.to_numpy()).max()) == 1
+        else:
+            order_key, one_line = pa.array(np.arange(n, dtype=np.int32)), True
+        has_cost = "cost" in table.column_names
         tx = pa.table(
             {
                 "customer_id": customers.indices,
                 "order_key": order_key,
-                "day": pa.array(_days(transactions["date"])),
-                "amount": pa.array(transactions["amount"].to_numpy(dtype=float)),
-                "cost": pa.array(cost.to_numpy(dtype=float), from_pandas=True),
+                "day": table.column("day"),
+                "amount": table.column("amount"),
+                "cost": table.column("cost") if has_cost else pa.nulls(n, pa.float64()),
             }
         )
-        one_line = "order_id" not in transactions or pc.max(order_key).as_py() + 1 == n
         ids = customers.dictionary
         rank = np.empty(len(ids), dtype=np.int64)
         rank[pc.array_sort_indices(ids).to_numpy()] = np.arange(len(ids))
-        return cls(tx, ids, rank, one_line, "cost" in transactions, engine, spark_master)
+        return cls(tx, ids, rank, one_line, has_cost, engine, spark_master)
 
     @classmethod
     def of(cls, transactions: pd.DataFrame | EngineLog) -> EngineLog:
@@ -225,17 +242,38 @@ class EngineLog:
         return pd.Timestamp(_EPOCH + np.timedelta64(day, "D"))
 
     def query(self, sql: str, as_of_day: int, **params: int) -> pd.DataFrame:
-        """Run ``sql`` (``{orders}`` filled in) on ``tx`` with ``$as_of`` and ``params``."""
+        """Run ``sql`` (``{orders}`` filled in) on ``tx`` with ``$as_of`` and ``params``.
+
+        DuckDB runs it once per :data:`PART_ROWS` lines of the log, each time on the
+        customers of one part: the results are the same, and a long log's hash tables
+        are a fraction of the size. Spark spreads the work over its cluster instead.
+        """
         text = sql.format(orders=LINES_SQL if self.one_line_orders else ORDERS_SQL)
         if self.engine == "spark":
             from clvxl.spark import run_query
 
-            return run_query(self.tx, text, {"as_of": as_of_day, **params}, self.spark_master)
+            return run_query(
+                self.tx,
+                text,
+                {"as_of": as_of_day, "parts": 1, "part": 0, **params},
+                self.spark_master,
+            )
+        parts = -(-self.tx.num_rows // PART_ROWS)
         # No progress bar: DuckDB draws one on the terminal for long queries.
         with duckdb.connect() as con:
             con.execute("SET enable_progress_bar = false")
             con.register("tx", self.tx)
-            return con.execute(text, {"as_of": as_of_day, **params}).fetch_df()
+            results = [
+                con.execute(
+                    text, {"as_of": as_of_day, "parts": parts, "part": part, **params}
+                ).fetch_df()
+                for part in range(parts)
+            ]
+        return results[0] if parts == 1 else pd.concat(results, ignore_index=True)
+
+
+#: Lines of the log per part of a DuckDB query (:meth:`EngineLog.query`).
+PART_ROWS = 1_000_000
 
 
 def summarize(
@@ -295,40 +333,51 @@ def _summary(
         )
     as_of_day = _day(as_of)
     result = log.query(SUMMARY_SQL, as_of_day)
-    codes = result["customer_id"].to_numpy()
-    result["customer_id"] = log.ids.take(pa.array(codes)).to_numpy(zero_copy_only=False)
-    order = np.argsort(log.id_rank[codes])
-    result, codes = result.take(order).reset_index(drop=True), codes[order]
     if result.empty:
         raise NoDataError(
             "no customer has a purchase (an order that is not a refund) "
             f"on or before {as_of.date()}"
         )
-    table = _finish(result, as_of_day, unit, has_cost=log.has_cost)
+    codes = result["customer_id"].to_numpy()
+    order = np.argsort(log.id_rank[codes])  # rows in customer id order
+    codes = codes[order]
+    ids = log.ids.take(pa.array(codes)).to_pandas()
+    table = _finish(result, order, ids, as_of_day, unit, has_cost=log.has_cost)
     return CustomerSummary(table, unit, as_of, _notes(log, len(table), as_of_day)), codes
 
 
-def _finish(result: pd.DataFrame, as_of_day: int, unit: TimeUnit, has_cost: bool) -> pd.DataFrame:
-    first = result["first_day"].to_numpy(dtype=np.int64)
-    last = result["last_day"].to_numpy(dtype=np.int64)
-    revenue = result["revenue"].to_numpy(dtype=float)
-    orders = result["orders"].to_numpy(dtype=np.int64)
+def _finish(
+    result: pd.DataFrame,
+    order: np.ndarray,
+    ids: pd.Series,
+    as_of_day: int,
+    unit: TimeUnit,
+    has_cost: bool,
+) -> pd.DataFrame:
+    """The summary table from the query's ``result``, its rows taken in ``order``."""
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        return result[name].to_numpy(dtype=dtype)[order]
+
+    first, last = column("first_day", np.int64), column("last_day", np.int64)
+    revenue, orders = column("revenue", float), column("orders", np.int64)
     table = pd.DataFrame(
         {
-            "customer_id": result["customer_id"].astype(str).to_numpy(),
+            "customer_id": ids.astype(str).array,
             "first_purchase": (_EPOCH + first).astype("datetime64[ns]"),
             "last_purchase": (_EPOCH + last).astype("datetime64[ns]"),
             "orders": orders,
-            "frequency": result["frequency"].to_numpy(dtype=np.int64),
+            "frequency": column("frequency", np.int64),
             "recency": (last - first) / unit.days,
             "T": (as_of_day - first) / unit.days,
             "revenue": revenue,
             "aov": revenue / orders,
-            "monetary": result["monetary"].to_numpy(dtype=float),
-        }
+            "monetary": column("monetary", float),
+        },
+        copy=False,  # every column is a new array already
     )
     if has_cost:
-        table["cost"] = result["cost"].to_numpy(dtype=float)
+        table["cost"] = column("cost", float)
         table["margin"] = revenue - table["cost"].to_numpy()
     return table
 

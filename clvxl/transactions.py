@@ -18,8 +18,9 @@ when the log has them, plus ``source_row`` for messages.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvxl.errors import BadRow, BadRowsError, InputError, NoDataError
-from clvxl.sources import RawLog
+from clvxl.sources import LogScan, RawLog
 
 __all__ = ["ALIASES", "CleanLog", "clean_transactions", "find_columns"]
 
@@ -95,6 +96,7 @@ LAST_DATE = pd.Timestamp("2100-12-31")
 # phantom 1900-02-29 for every date from 1900-03-01 on.
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EXCEL_LAST_SERIAL = 73415  # 2100-12-31
+_EPOCH = np.datetime64("1970-01-01", "D")  # the compact table's day 0
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,10 @@ class CleanLog:
 
     Attributes
     ----------
-    transactions : DataFrame
-        The clean table (see the module docstring).
+    table : pyarrow.Table
+        The clean table in compact form: ``customer_id`` and ``order_id`` as
+        dictionary-encoded text, ``day`` (days since 1970-01-01), ``amount`` and, when
+        the log has them, ``cost`` and ``quantity``, plus ``source_row``.
     rejected : DataFrame
         Columns ``row``, ``column``, ``value``, ``reason``: one line per bad cell of a
         row set aside with ``on_error="skip"``; empty otherwise.
@@ -114,10 +118,25 @@ class CleanLog:
         What was noticed and how it was handled (duplicated order lines).
     """
 
-    transactions: pd.DataFrame
+    table: pa.Table
     rejected: pd.DataFrame
     source: str
     notes: tuple[str, ...] = ()
+
+    @property
+    def transactions(self) -> pd.DataFrame:
+        """The clean table as a DataFrame (see the module docstring)."""
+        out = {}
+        for name, column in zip(self.table.column_names, self.table.columns, strict=True):
+            if name == "day":
+                out["date"] = (_EPOCH + column.to_numpy()).astype("datetime64[ns]")
+            elif pa.types.is_dictionary(column.type):
+                out[name] = pd.Series(
+                    column.cast(pa.string()).to_numpy(zero_copy_only=False), dtype="str"
+                )
+            else:
+                out[name] = column.to_numpy()
+        return pd.DataFrame(out)
 
 
 def _key(name: object) -> str:
@@ -226,19 +245,40 @@ _THOUSANDS_DOT = re.compile(r"^\d{1,3}(?:\.\d{3})+(?:,\d*)?$")
 _DECIMAL_COMMA = r"^\d+,\d{1,2}$|^\d{1,3}(?:\.\d{3})+,\d*$|^\d+,\d{4,}$"
 
 
-def _parse_money(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers, or currency text: "$1,234.50", "(12.00)", "1.234,50", "-€5"."""
+def _parse_money(
+    values: pd.Series, decimal_comma: bool | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers, or currency text: "$1,234.50", "(12.00)", "1.234,50", "-€5".
+
+    ``decimal_comma`` says whether the column writes decimals with a comma; None
+    decides from ``values`` themselves (:func:`_decimal_comma`).
+    """
     if pd.api.types.is_bool_dtype(values.dtype):
         return np.full(len(values), np.nan), np.ones(len(values), dtype=bool)
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         return numbers, ~np.isfinite(numbers)
-    numbers = _to_float(values)
-    todo = np.isnan(numbers) & ~values.isna().to_numpy()
+    numbers, todo = _plain_numbers(values)
     if todo.any():
-        text = values[todo].astype(str).str.strip()
-        numbers[todo] = _parse_money_text(text)
+        numbers[todo] = _parse_money_text(values[todo].astype(str).str.strip(), decimal_comma)
     return numbers, ~np.isfinite(numbers)
+
+
+def _plain_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Plain numbers (NaN elsewhere), and which values need a closer look."""
+    numbers = _to_float(values)
+    return numbers, np.isnan(numbers) & ~values.isna().to_numpy()
+
+
+def _decimal_comma(values: pd.Series) -> bool:
+    """Whether a money column shows decimal commas ("12,50", "1.234,5")."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return False
+    _, todo = _plain_numbers(values)
+    if not todo.any():
+        return False
+    core = _money_core(values[todo].astype(str).str.strip())[1]
+    return bool(core.str.contains(_DECIMAL_COMMA, regex=True).any())
 
 
 def _to_float(values: pd.Series) -> np.ndarray:
@@ -254,14 +294,21 @@ def _to_float(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
-def _parse_money_text(text: pd.Series) -> np.ndarray:
+def _money_core(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whether each amount is negative, and its digits and separators alone."""
     negative = text.str.match(r"^\(.*\)$") | text.str.match(r"^-") | text.str.endswith("-")
     core = (
         text.str.replace(r"^\((.*)\)$", r"\1", regex=True)
         .str.replace(r"[\s\u00a0'$€£¥]|\b(USD|EUR|GBP|CHF|JPY|CAD|AUD)\b", "", regex=True)
         .str.strip("-+")
     )
-    decimal_comma = core.str.contains(_DECIMAL_COMMA, regex=True).any()
+    return negative, core
+
+
+def _parse_money_text(text: pd.Series, decimal_comma: bool | None) -> np.ndarray:
+    negative, core = _money_core(text)
+    if decimal_comma is None:
+        decimal_comma = bool(core.str.contains(_DECIMAL_COMMA, regex=True).any())
     both = core.str.contains(",") & core.str.contains(r"\.")
     comma_last = core.str.rfind(",") > core.str.rfind(".")
     if decimal_comma:
@@ -378,7 +425,11 @@ def _from_other_text(text: pd.Series, column: str, log: RawLog, dates: str) -> p
     parts = text.str.extract(_SLASHED)
     slashed = parts[0].notna() & out.isna()
     if slashed.any():
-        order = _day_month_order(parts[slashed], column, log, text.index[slashed], dates)
+        order = (
+            dates
+            if dates in ("dayfirst", "monthfirst")
+            else _day_month_order(_DateEvidence.of(parts[slashed], log), column)
+        )
         first = parts.loc[slashed, 0].astype(int)
         second = parts.loc[slashed, 1].astype(int)
         year = parts.loc[slashed, 2].astype(int)
@@ -393,25 +444,62 @@ def _from_other_text(text: pd.Series, column: str, log: RawLog, dates: str) -> p
     return out
 
 
-def _day_month_order(
-    parts: pd.DataFrame, column: str, log: RawLog, index: pd.Index, dates: str
-) -> str:
-    if dates in ("dayfirst", "monthfirst"):
-        return dates
-    first_over = (parts[0].astype(int) > 12).any()
-    second_over = (parts[1].astype(int) > 12).any()
-    if first_over and not second_over:
+@dataclass(frozen=True)
+class _DateEvidence:
+    """What a log's d/m/y-or-m/d/y dates show about their order."""
+
+    first_over_12: bool = False
+    second_over_12: bool = False
+    example: str | None = None
+    example_row: int = 0
+
+    @classmethod
+    def of(cls, parts: pd.DataFrame, log: RawLog) -> _DateEvidence:
+        """From the parts of slashed dates (``_SLASHED`` groups), rows of ``log``."""
+        if parts.empty:
+            return cls()
+        example = parts.iloc[0]
+        return cls(
+            bool((parts[0].astype(int) > 12).any()),
+            bool((parts[1].astype(int) > 12).any()),
+            f"{example[0]}/{example[1]}/{example[2]}",
+            int(log.row_numbers(np.array([parts.index[0]]))[0]),
+        )
+
+    @classmethod
+    def in_column(cls, values: pd.Series, log: RawLog) -> _DateEvidence:
+        """From a whole column as read (only its text values can be slashed dates)."""
+        if values.dtype == object:
+            values = values[values.map(_kind, na_action="ignore") == "text"]
+        elif not pd.api.types.is_string_dtype(values.dtype):
+            return cls()
+        array = text_array(values)
+        maybe = pc.fill_null(pc.match_substring_regex(array, r"^\s*\d{1,2}[/.\-]\d"), False)
+        text = values[maybe.to_numpy(zero_copy_only=False)].astype(str).str.strip()
+        return cls.of(text.str.extract(_SLASHED).dropna(subset=[0]), log)
+
+    def __or__(self, other: _DateEvidence) -> _DateEvidence:
+        first = self if self.example is not None else other
+        return _DateEvidence(
+            self.first_over_12 or other.first_over_12,
+            self.second_over_12 or other.second_over_12,
+            first.example,
+            first.example_row,
+        )
+
+
+def _day_month_order(evidence: _DateEvidence, column: str) -> str:
+    """Day or month first, as the dates show; an error when they do not tell."""
+    if evidence.first_over_12 and not evidence.second_over_12:
         return "dayfirst"
-    if second_over and not first_over:
+    if evidence.second_over_12 and not evidence.first_over_12:
         return "monthfirst"
-    example = parts.iloc[0]
-    row = int(log.row_numbers(np.array([index[0]]))[0])
-    sample = f"{example[0]}/{example[1]}/{example[2]}"
-    if first_over and second_over:
+    if evidence.first_over_12 and evidence.second_over_12:
         reason = "some dates have the day first and others the month first"
     else:
         reason = (
-            f"{sample!r} (row {row}) could be day/month or month/day, and no date in the log tells"
+            f"{evidence.example!r} (row {evidence.example_row}) could be day/month or "
+            "month/day, and no date in the log tells"
         )
     raise InputError(
         f"column {column!r}: {reason}. Say which with --dayfirst or --monthfirst "
@@ -423,7 +511,7 @@ def _day_month_order(
 
 
 def clean_transactions(
-    raw: RawLog | pd.DataFrame,
+    raw: RawLog | LogScan | pd.DataFrame,
     columns: Mapping[str, str] | None = None,
     on_error: str = "stop",
     dates: str = "auto",
@@ -433,9 +521,13 @@ def clean_transactions(
 
     Parameters
     ----------
-    raw : RawLog or DataFrame
-        The log as read (:func:`clvxl.sources.read_log`), or a DataFrame whose first
-        row is row 2 (under a header on row 1).
+    raw : RawLog, LogScan or DataFrame
+        The log as read (:func:`clvxl.sources.read_log`) or scanned in batches
+        (:func:`clvxl.sources.scan_log`), or a DataFrame whose first row is row 2
+        (under a header on row 1). A scanned log is checked batch by batch and only
+        the compact clean columns are kept; how dates and decimal commas are written
+        is then decided from the whole log first, so the result is the same as for the
+        log read whole.
     columns : mapping, optional
         Role → header name overrides (roles: ``customer_id``, ``date``, ``amount``,
         ``order_id``, ``cost``, ``margin``, ``quantity``). A ``margin`` column is
@@ -472,11 +564,70 @@ def clean_transactions(
         raise InputError(f"on_error must be 'stop' or 'skip', got {on_error!r}")
     if dates not in ("auto", "dayfirst", "monthfirst"):
         raise InputError(f"dates must be 'auto', 'dayfirst' or 'monthfirst', got {dates!r}")
-    log = raw if isinstance(raw, RawLog) else RawLog.from_frame(raw)
-    table = log.table
-    if len(table.columns) == 0:
+    log = raw if isinstance(raw, (RawLog, LogScan)) else RawLog.from_frame(raw)
+    if not log.columns:
         raise NoDataError(f"{log.source} has no header row")
-    roles = find_columns([str(c) for c in table.columns], columns)
+    roles = find_columns(log.columns, columns)
+    batches = log.batches()
+    peeked = list(itertools.islice(batches, 2))
+    money = {log_column: None for role, log_column in roles.items() if role in _MONEY_ROLES}
+    if len(peeked) > 1:
+        dates, money = _conventions(log, roles, dates)
+    report = _Report(on_error)
+    ids = {role: _IdCodes(many=len(peeked) > 1) for role in _ID_ROLES if role in roles}
+    parts = []
+    for batch in _drain(peeked, batches):
+        part = _clean_batch(batch, roles, dates, money, report)
+        for role, codes in ids.items():
+            codes.add(part.column(role).combine_chunks())
+        parts.append(part.drop_columns(list(ids)))
+    rejected = report.finish(log.source)
+    if not parts or sum(part.num_rows for part in parts) == 0:
+        what = "no rows that could be read" if report.count else "no transactions"
+        raise NoDataError(f"{log.source} has {what}")
+    table = _combine(parts)
+    for role, codes in ids.items():  # back in their places: customer_id, day, amount, order_id
+        table = table.add_column(0 if role == "customer_id" else 3, role, codes.finish())
+    table, notes = _duplicates(table, dedupe)
+    return CleanLog(table, rejected, log.source, notes)
+
+
+def _drain(peeked: list[RawLog], rest: Iterator[RawLog]) -> Iterator[RawLog]:
+    """The peeked batches, then the rest, holding none of them longer than needed."""
+    while peeked:
+        yield peeked.pop(0)
+    yield from rest
+
+
+_MONEY_ROLES = ("amount", "cost", "margin", "quantity")
+
+
+def _conventions(
+    log: LogScan, roles: dict[str, str], dates: str
+) -> tuple[str, dict[str, bool | None]]:
+    """How the whole log writes dates and decimals, read before any batch is parsed."""
+    money = [roles[r] for r in _MONEY_ROLES if r in roles]
+    evidence = _DateEvidence()
+    comma = dict.fromkeys(money, False)
+    for batch in log.batches([roles["date"], *money]):
+        if dates == "auto":
+            evidence = evidence | _DateEvidence.in_column(batch.table[roles["date"]], batch)
+        for column in money:
+            comma[column] = comma[column] or _decimal_comma(batch.table[column])
+    if dates == "auto" and evidence.example is not None:
+        dates = _day_month_order(evidence, roles["date"])
+    return dates, comma
+
+
+def _clean_batch(
+    log: RawLog,
+    roles: dict[str, str],
+    dates: str,
+    decimal_comma: dict[str, bool | None],
+    report: _Report,
+) -> pa.Table:
+    """One batch's clean rows in compact form; its bad rows go to ``report``."""
+    table = log.table
     blank_row = np.logical_and.reduce([_is_blank(table[c]) for c in roles.values()])
     data = {}
     problems: list[tuple[str, np.ndarray, str]] = []
@@ -485,68 +636,217 @@ def clean_transactions(
     problems.append((roles["customer_id"], bad, "a customer id (the cell is empty)"))
     data["date"], bad = _parse_dates(table[roles["date"]], roles["date"], log, dates)
     problems.append((roles["date"], bad, "a date between 1900-01-01 and 2100-12-31"))
-    data["amount"], bad = _parse_money(table[roles["amount"]])
+    data["amount"], bad = _parse_money(table[roles["amount"]], decimal_comma[roles["amount"]])
     problems.append((roles["amount"], bad, "an amount: a finite number such as 1234.50"))
     if "order_id" in roles:
         data["order_id"], bad = _parse_ids(table[roles["order_id"]])
         problems.append((roles["order_id"], bad, "an order id (the cell is empty)"))
     for role in ("cost", "margin", "quantity"):
         if role in roles:
-            data[role], bad = _parse_money(table[roles[role]])
+            data[role], bad = _parse_money(table[roles[role]], decimal_comma[roles[role]])
             problems.append((roles[role], bad, f"a {role}: a finite number"))
     if "margin" in data:
         margin = data.pop("margin")
         data["cost"] = data["amount"] - margin if "cost" not in data else data["cost"]
 
-    clean = pd.DataFrame(data, index=table.index)
     keep = ~blank_row
     bad_any = np.zeros(len(table), dtype=bool)
     for _, bad, _ in problems:
         bad_any |= bad & keep
-    rejected = _report(log, table, problems, bad_any, on_error)
-    clean = clean[keep & ~bad_any]
-    clean["source_row"] = log.row_numbers(np.flatnonzero(keep & ~bad_any)) if len(clean) else []
-    if clean.empty:
-        what = "no rows that could be read" if bad_any.any() else "no transactions"
-        raise NoDataError(f"{log.source} has {what}")
-    clean = clean.reset_index(drop=True)
-    clean, notes = _duplicates(clean, log, dedupe)
-    return CleanLog(clean, rejected, log.source, notes)
+    report.add(log, problems, bad_any)
+    rows = np.flatnonzero(keep & ~bad_any)
+    columns = {}
+    for name, values in data.items():
+        if name in _ID_ROLES:
+            columns[name] = text_array(values.iloc[rows])
+        elif name == "date":
+            dates_kept = values.to_numpy(dtype="datetime64[D]")[rows]
+            columns["day"] = pa.array((dates_kept - _EPOCH).astype(np.int32))
+        else:
+            columns[name] = pa.array(np.asarray(values, dtype=float)[rows])
+    columns["source_row"] = pa.array(log.row_numbers(rows).astype(np.int32))
+    return pa.table(columns)
 
 
-def _duplicates(
-    clean: pd.DataFrame, log: RawLog, dedupe: bool
-) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _combine(parts: list[pa.Table]) -> pa.Table:
+    """The batches as one table; ``parts`` is emptied as the columns are joined.
+
+    Column by column, letting go of each column's batches as soon as it is joined, so
+    that the log is never held twice over.
+    """
+    if len(parts) == 1:
+        return parts.pop()
+    pieces = {name: [part.column(name) for part in parts] for name in parts[0].column_names}
+    parts.clear()
+    return pa.table(
+        {
+            name: pa.chunked_array(
+                [c for part in pieces.pop(name) for c in part.chunks]
+            ).combine_chunks()
+            for name in list(pieces)
+        }
+    )
+
+
+_ID_ROLES = ("customer_id", "order_id")
+#: Random odd multipliers, one per byte position (mod 64), for :func:`_buckets`.
+_BYTE_WEIGHTS = np.random.default_rng(20261128).integers(1, 2**62, 64, dtype=np.uint64) | 1
+
+
+class _IdCodes:
+    """Text ids of many batches coded against one dictionary.
+
+    A single hash table of every distinct id (Arrow's ``unify_dictionaries``) needs
+    about 100 bytes per id: 1 GB for ten million order ids. Here each batch's distinct
+    ids are spread over :attr:`BUCKETS` buckets by a hash of their bytes, and each
+    bucket is encoded on its own, so no table ever holds more than a bucket's share.
+    The codes are exact: equal ids always land in the same bucket.
+    """
+
+    BUCKETS = 16
+
+    def __init__(self, many: bool) -> None:
+        self.buckets = self.BUCKETS if many else 1
+        self.values: list[list[pa.Array]] = [[] for _ in range(self.buckets)]
+        self.sizes = np.zeros(self.buckets, dtype=np.int64)
+        self.batches: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, ids: pa.Array) -> None:
+        """Code one batch's ids (a string array)."""
+        encoded = pc.dictionary_encode(ids.cast(pa.string()))
+        bucket = _buckets(encoded.dictionary, self.buckets)
+        local = np.empty(len(bucket), dtype=np.int32)
+        for k in range(self.buckets):
+            members = np.flatnonzero(bucket == k)
+            local[members] = np.arange(self.sizes[k], self.sizes[k] + len(members))
+            self.sizes[k] += len(members)
+            self.values[k].append(encoded.dictionary.take(pa.array(members)))
+        self.batches.append((encoded.indices.to_numpy(), bucket, local))
+
+    def finish(self) -> pa.DictionaryArray:
+        """Every batch's ids, in order, against one dictionary."""
+        dictionaries, codes, offset = [], [], 0
+        for k in range(self.buckets):
+            values = (
+                pa.concat_arrays(self.values[k]) if self.values[k] else pa.array([], pa.string())
+            )
+            self.values[k] = []
+            encoded = pc.dictionary_encode(values)
+            codes.append(encoded.indices.to_numpy() + offset)
+            dictionaries.append(encoded.dictionary)
+            offset += len(encoded.dictionary)
+        rows = []
+        for indices, bucket, local in self.batches:
+            entry = np.empty(len(bucket), dtype=np.int32)
+            for k in range(self.buckets):
+                members = bucket == k
+                entry[members] = codes[k][local[members]]
+            rows.append(entry[indices])
+        self.batches = []
+        return pa.DictionaryArray.from_arrays(
+            pa.array(np.concatenate(rows)), pa.concat_arrays(dictionaries)
+        )
+
+
+def _buckets(strings: pa.Array, buckets: int) -> np.ndarray:
+    """A bucket in ``range(buckets)`` for each string, from a hash of its bytes."""
+    if buckets == 1:
+        return np.zeros(len(strings), dtype=np.int8)
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[
+        strings.offset : strings.offset + len(strings) + 1
+    ]
+    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
+    position = np.arange(len(data)) - np.repeat(starts, lengths)
+    weighted = data.astype(np.uint64) * _BYTE_WEIGHTS[position % 64]
+    sums = np.zeros(len(strings), dtype=np.uint64)
+    filled = lengths > 0
+    if filled.any():
+        sums[filled] = np.add.reduceat(weighted, starts[filled])
+    return ((sums >> np.uint64(29)) % np.uint64(buckets)).astype(np.int8)
+
+
+class _Report:
+    """The bad rows of all batches: each one with ``"skip"``, the first 20 with ``"stop"``."""
+
+    LIMIT = 20
+
+    def __init__(self, on_error: str) -> None:
+        self.on_error = on_error
+        self.records: list[BadRow] = []
+        self.rows = 0  # bad rows listed
+        self.count = 0  # bad rows in all
+
+    def add(
+        self, log: RawLog, problems: list[tuple[str, np.ndarray, str]], bad: np.ndarray
+    ) -> None:
+        positions = np.flatnonzero(bad)
+        self.count += len(positions)
+        if self.on_error == "stop":
+            positions = positions[: self.LIMIT - self.rows]
+        self.rows += len(positions)
+        rows = log.row_numbers(positions) if len(positions) else np.array([], dtype=np.int64)
+        for pos, row in zip(positions, rows, strict=True):
+            for column, bad_cells, expected in problems:
+                if bad_cells[pos]:
+                    value = log.table[column].iloc[pos]
+                    self.records.append(
+                        BadRow(int(row), column, None if pd.isna(value) else value, expected)
+                    )
+
+    def finish(self, source: str) -> pd.DataFrame:
+        """The rows set aside; with ``"stop"``, an error listing them when there are any."""
+        if self.on_error == "stop" and self.records:
+            raise BadRowsError(self.records, source, total_rows=self.count)
+        return pd.DataFrame(
+            [(b.row, b.column, b.value, b.expected) for b in self.records],
+            columns=["row", "column", "value", "reason"],
+        )
+
+
+def _duplicates(table: pa.Table, dedupe: bool) -> tuple[pa.Table, tuple[str, ...]]:
     """Lines that repeat an earlier line exactly, when the log has order ids."""
-    if "order_id" not in clean:
-        return clean, ()
-    repeated = _repeated_lines(clean[[c for c in clean.columns if c != "source_row"]])
+    if "order_id" not in table.column_names:
+        return table, ()
+    repeated = _repeated_lines(table.drop_columns(["source_row"]))
     count = int(repeated.sum())
     if not count:
-        return clean, ()
-    first = int(clean["source_row"].to_numpy()[repeated][0])
+        return table, ()
+    first = int(table.column("source_row").to_numpy()[repeated][0])
     if dedupe:
-        return clean[~repeated].reset_index(drop=True), (
+        return table.filter(pa.array(~repeated)), (
             f"{count} line(s) repeated an earlier line exactly (first at row {first}) and were counted once",
         )
-    return clean, (
+    return table, (
         f"{count} line(s) repeat an earlier line exactly, order id included (first at row {first}); "
         "if the order was exported twice, use --dedupe to count them once",
     )
 
 
-def _repeated_lines(frame: pd.DataFrame) -> np.ndarray:
+def _repeated_lines(table: pa.Table) -> np.ndarray:
     """Which lines repeat an earlier line exactly (order id included).
 
-    Only lines whose order id occurs more than once can repeat one, so the full
-    comparison runs on those alone.
+    ``table`` holds the ids as dictionary codes, so equal codes are equal ids. Only
+    lines whose order id occurs more than once can repeat one, so the full comparison
+    runs on those alone.
     """
-    codes = pc.dictionary_encode(text_array(frame["order_id"])).indices.to_numpy()
+    codes = _codes(table.column("order_id"))
     candidates = np.bincount(codes)[codes] > 1
-    repeated = np.zeros(len(frame), dtype=bool)
+    repeated = np.zeros(table.num_rows, dtype=bool)
     if candidates.any():
+        frame = pd.DataFrame(
+            {
+                name: _codes(column) if pa.types.is_dictionary(column.type) else column.to_numpy()
+                for name, column in zip(table.column_names, table.columns, strict=True)
+            }
+        )
         repeated[candidates] = frame[candidates].duplicated().to_numpy()
     return repeated
+
+
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """The dictionary codes of a one-chunk dictionary column."""
+    return column.chunk(0).indices.to_numpy() if column.num_chunks else np.array([], np.int32)
 
 
 def text_array(values: pd.Series) -> pa.Array:
@@ -558,31 +858,4 @@ def text_array(values: pd.Series) -> pa.Array:
         array
         if pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
         else array.cast(pa.string())
-    )
-
-
-def _report(
-    log: RawLog,
-    table: pd.DataFrame,
-    problems: list[tuple[str, np.ndarray, str]],
-    bad_any: np.ndarray,
-    on_error: str,
-) -> pd.DataFrame:
-    positions = np.flatnonzero(bad_any)
-    if on_error == "stop":
-        positions = positions[:20]
-    rows = log.row_numbers(positions) if len(positions) else np.array([], dtype=np.int64)
-    records = []
-    for pos, row in zip(positions, rows, strict=True):
-        for column, bad, expected in problems:
-            if bad[pos]:
-                value = table[column].iloc[pos]
-                records.append(
-                    BadRow(int(row), column, None if pd.isna(value) else value, expected)
-                )
-    if on_error == "stop" and records:
-        raise BadRowsError(records, log.source, total_rows=int(bad_any.sum()))
-    return pd.DataFrame(
-        [(b.row, b.column, b.value, b.expected) for b in records],
-        columns=["row", "column", "value", "reason"],
     )
