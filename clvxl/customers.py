@@ -82,7 +82,7 @@ def customer_table(
     -------
     CustomerTable
     """
-    table = summary.table.copy()
+    table = summary.table.copy(deep=False)  # new columns only: the summary stays as it is
     days_since_last = (summary.as_of - table["last_purchase"]).dt.days.to_numpy()
     scores = rfm.rfm_scores(days_since_last, table["orders"], table["revenue"])
     for column in ("r_score", "f_score", "m_score"):

@@ -165,7 +165,11 @@ def rfm_code(r, f, m):
     code = r * 100 + f * 10 + m
     if np.ndim(code) == 0:
         return str(int(code))
-    return np.asarray(code).astype(str).astype(object)
+    return _CODE_TEXT[np.asarray(code, dtype=np.int64)]
+
+
+#: The text of every code 0-555, shared by all customers with that code.
+_CODE_TEXT = np.array([str(code) for code in range(556)], dtype=object)
 
 
 def rfm_segment(r, f, m):
@@ -184,10 +188,10 @@ def rfm_segment(r, f, m):
         (r >= r_lo) & (r <= r_hi) & (fm >= fm_lo) & (fm <= fm_hi)
         for _, (r_lo, r_hi), (fm_lo, fm_hi) in SEGMENTS
     ]
-    names = np.select(conditions, [name for name, _, _ in SEGMENTS], default="")
-    if np.ndim(names) == 0:
-        return str(names)
-    return names.astype(object)
+    # Positions in SEGMENTS, then the names: one shared string per segment.
+    which = np.select(conditions, range(len(SEGMENTS)), default=len(SEGMENTS))
+    names = np.array([name for name, _, _ in SEGMENTS] + [""], dtype=object)[which]
+    return str(names) if np.ndim(names) == 0 else names
 
 
 def segment_summary(customers: pd.DataFrame) -> pd.DataFrame:
