@@ -231,10 +231,6 @@ class EngineLog:
             return transactions
         return cls.from_transactions(transactions)
 
-    def day(self) -> np.ndarray:
-        """Day number of each line."""
-        return self.tx.column("day").to_numpy()
-
     def date(self, which: str) -> pd.Timestamp:
         """The ``"first"`` or ``"last"`` date in the log."""
         days = pc.min_max(self.tx.column("day"))
@@ -266,10 +262,20 @@ class EngineLog:
             results = [
                 con.execute(
                     text, {"as_of": as_of_day, "parts": parts, "part": part, **params}
-                ).fetch_df()
+                ).fetchnumpy()
                 for part in range(parts)
             ]
-        return results[0] if parts == 1 else pd.concat(results, ignore_index=True)
+        # Column by column, each part let go of as soon as it is joined.
+        columns = {
+            name: np.concatenate([_filled(result.pop(name)) for result in results])
+            for name in list(results[0])
+        }
+        return pd.DataFrame(columns, copy=False)
+
+
+def _filled(values: np.ndarray) -> np.ndarray:
+    """DuckDB's masked array for a column with NULLs, as floats with NaN."""
+    return np.ma.filled(values.astype(float), np.nan) if np.ma.isMaskedArray(values) else values
 
 
 #: Lines of the log per part of a DuckDB query (:meth:`EngineLog.query`).
@@ -354,10 +360,11 @@ def _finish(
     unit: TimeUnit,
     has_cost: bool,
 ) -> pd.DataFrame:
-    """The summary table from the query's ``result``, its rows taken in ``order``."""
+    """The summary table from the query's ``result`` (emptied), its rows taken in ``order``."""
 
     def column(name: str, dtype: type) -> np.ndarray:
-        return result[name].to_numpy(dtype=dtype)[order]
+        # Popped: each of the query's columns is let go of once it is in the table.
+        return result.pop(name).to_numpy(dtype=dtype)[order]
 
     first, last = column("first_day", np.int64), column("last_day", np.int64)
     revenue, orders = column("revenue", float), column("orders", np.int64)
@@ -384,16 +391,18 @@ def _finish(
 
 def _notes(log: EngineLog, customers: int, as_of_day: int) -> tuple[str, ...]:
     notes = []
-    day = log.day()
-    in_period = day <= as_of_day
-    later = int(len(day) - in_period.sum())
+    in_period = pc.less_equal(log.tx.column("day"), as_of_day)
+    later = log.tx.num_rows - pc.sum(in_period).as_py()
     as_of = (_EPOCH + np.timedelta64(as_of_day, "D")).astype(object)
     if later:
         notes.append(
             f"{later} transaction line(s) dated after the as-of date {as_of} were not used"
         )
-    codes = log.tx.column("customer_id").to_numpy()[in_period]
-    without = int(np.count_nonzero(np.bincount(codes, minlength=len(log.ids)))) - customers
+    codes = log.tx.column("customer_id")
+    seen = np.zeros(len(log.ids), dtype=bool)  # customers with a line up to the as-of date
+    for chunk in (codes.filter(in_period) if later else codes).chunks:
+        seen[chunk.to_numpy()] = True
+    without = int(seen.sum()) - customers
     if without:
         notes.append(
             f"{without} customer(s) have only refunds up to "
