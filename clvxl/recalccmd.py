@@ -13,7 +13,15 @@ from clvxl.book import FileBook, recalc_book
 from clvxl.errors import InputError
 from clvxl.output import Progress, write_table
 from clvxl.recalc import MODELS, RecalcResult, Settings, recalculate
-from clvxl.sources import DATABASES, LogScan, RawLog, read_log, read_sql, scan_log
+from clvxl.sources import (
+    DATABASES,
+    LogScan,
+    RawLog,
+    read_log,
+    read_sql,
+    scan_log,
+    scan_sql,
+)
 from clvxl.spark import DEFAULT_MASTER
 from clvxl.summary import ENGINES
 from clvxl.workbook import EXCEL_MAX_ROWS, read_settings, write_result_workbook
@@ -215,12 +223,10 @@ def run_recalc(args: argparse.Namespace) -> int:
         if len(result.rejected):
             write_table(result.rejected, _rejected_path(output), escape=not args.no_csv_escape)
     else:
-        if args.sql:
-            raw = read_sql(args.sql, args.input)
-        elif workbook_in or suffix == ".xlsx":
-            raw = read_log(source, sheet=args.sheet)  # the workbook output shows the log
-        else:
-            raw = scan_log(source)  # in batches: a log of any length
+        if suffix == ".xlsx" or workbook_in:  # the workbook output shows the log itself
+            raw = read_sql(args.sql, args.input) if args.sql else read_log(source, args.sheet)
+        else:  # in batches: a log of any length
+            raw = scan_sql(args.sql, args.input) if args.sql else scan_log(source)
         if suffix == ".xlsx" and len(raw.table) >= EXCEL_MAX_ROWS:
             raise InputError(
                 f"{raw.source} has {len(raw.table):,} rows, more than an Excel sheet holds "

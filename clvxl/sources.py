@@ -8,6 +8,7 @@ exact row of every bad value. Nothing here modifies the input.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import zipfile
@@ -20,7 +21,7 @@ import pandas as pd
 
 from clvxl.errors import InputError, NoDataError
 
-__all__ = ["BATCH_ROWS", "LogScan", "RawLog", "read_log", "read_sql", "scan_log"]
+__all__ = ["BATCH_ROWS", "LogScan", "RawLog", "read_log", "read_sql", "scan_log", "scan_sql"]
 
 #: File types :func:`read_log` understands (and a folder of ``.parquet`` files).
 SUPPORTED = (".csv", ".txt", ".tsv", ".parquet", ".xlsx", ".xlsm")
@@ -209,21 +210,75 @@ def read_sql(sql: str, database: str | Path | None = None) -> RawLog:
     >>> log.table.columns.tolist(), len(log.table)
     (['customer', 'date', 'amount'], 1)
     """
+    database = _database(database)
+    with _query_errors(), _connect(database) as con:
+        table = con.execute(sql).fetch_df()
+    return RawLog.from_frame(table, _query_source(database), first_row=1)
+
+
+def scan_sql(sql: str, database: str | Path | None = None, batch_rows: int = BATCH_ROWS) -> LogScan:
+    r"""Read a transaction log with a DuckDB query, in batches (see :func:`scan_log`).
+
+    The query runs again for each pass over the log (a long log is read twice: once to
+    see how its dates and decimals are written, once to clean it).
+
+    Examples
+    --------
+    >>> scan = scan_sql("SELECT i AS customer, DATE '2024-01-01' AS date, 1.0 AS amount "
+    ...                 "FROM range(5) t(i)", batch_rows=2)
+    >>> scan.columns, [len(batch.table) for batch in scan.batches()]
+    (['customer', 'date', 'amount'], [2, 2, 1])
+    """
+    database = _database(database)
+    query = sql.strip().rstrip(";")
+    with _query_errors(), _connect(database) as con:
+        header = [d[0] for d in con.execute(f"SELECT * FROM ({query}) AS log LIMIT 0").description]
+    raw_name = {_header_name(name): name for name in header}
+
+    def read(columns: Sequence[str] | None) -> Iterator[RawLog]:
+        names = header if columns is None else [raw_name[c] for c in columns]
+        select = ", ".join('"' + name.replace('"', '""') + '"' for name in names)
+        with _query_errors(), _connect(database) as con:
+            reader = con.execute(f"SELECT {select} FROM ({query}) AS log").to_arrow_reader(
+                batch_rows
+            )
+            yield from _batches(reader, batch_rows, _query_source(database), 1)
+
+    return LogScan(_query_source(database), list(raw_name), read)
+
+
+def _database(database: str | Path | None) -> Path | None:
+    if database is None:
+        return None
+    database = Path(database)
+    if not database.is_file():
+        raise InputError(f"{database} does not exist")
+    return database
+
+
+def _connect(database: Path | None):
+    """A DuckDB connection: to ``database`` read-only, or to an empty in-memory one."""
     import duckdb
 
-    if database is not None:
-        database = Path(database)
-        if not database.is_file():
-            raise InputError(f"{database} does not exist")
+    con = duckdb.connect(str(database or ":memory:"), read_only=database is not None)
+    con.execute("SET enable_progress_bar = false")  # no bar drawn on the terminal
+    return con
+
+
+@contextlib.contextmanager
+def _query_errors() -> Iterator[None]:
+    """DuckDB's errors as one line for the user."""
+    import duckdb
+
     try:
-        with duckdb.connect(str(database or ":memory:"), read_only=database is not None) as con:
-            con.execute("SET enable_progress_bar = false")  # no bar drawn on the terminal
-            table = con.execute(sql).fetch_df()
+        yield
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise InputError(f"the query could not be run: {first_line}") from None
-    source = f"the query on {database.name}" if database is not None else "the query"
-    return RawLog.from_frame(table, source, first_row=1)
+
+
+def _query_source(database: Path | None) -> str:
+    return f"the query on {database.name}" if database is not None else "the query"
 
 
 def _csv_format(path: Path) -> tuple[dict, list[str]]:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from clvxl.errors import BadRowsError, InputError, NoDataError
 from clvxl.recalc import recalculate
-from clvxl.sources import read_log, scan_log
+from clvxl.sources import read_log, read_sql, scan_log, scan_sql
 from clvxl.transactions import _buckets, clean_transactions
 
 
@@ -193,3 +193,18 @@ def test_buckets_depend_on_the_id_alone():
     by_id = dict(zip(ids.to_pylist(), a.tolist(), strict=True))
     assert [by_id[i] for i in shuffled.to_pylist()] == b.tolist()
     assert set(_buckets(pa.array([f"O{i}" for i in range(1000)]), 16).tolist()) == set(range(16))
+
+
+def test_a_query_scanned_in_batches_equals_the_query_read_whole(tmp_path):
+    path = write(
+        tmp_path,
+        'Customer ,Invoice Date,Net Amount\nA,03/04/2024,"1,5"\nB,2024-01-02,2\nA,25/04/2024,3\n',
+    )
+    sql = f"SELECT * FROM read_csv('{path}', all_varchar = true);"
+    whole = clean_transactions(read_sql(sql))
+    batched = clean_transactions(scan_sql(sql, batch_rows=1))
+    assert batched.transactions["amount"].tolist() == [1.5, 2.0, 3.0]
+    assert batched.transactions["date"].iloc[0] == pd.Timestamp("2024-04-03")
+    assert_same(whole, batched)
+    with pytest.raises(InputError, match="the query could not be run"):
+        scan_sql("SELECT * FROM no_such_table")
