@@ -216,7 +216,7 @@ class EngineLog:
                 "order_key": order_key,
                 "day": table.column("day"),
                 "amount": table.column("amount"),
-                "cost": table.column("cost") if has_cost else pa.nulls(n, pa.float64()),
+                "cost": table.column("cost") if has_cost else pa.nulls(n),  # no cost: no buffer
             }
         )
         ids = customers.dictionary

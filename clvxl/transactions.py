@@ -831,7 +831,7 @@ def _repeated_lines(table: pa.Table) -> np.ndarray:
     runs on those alone.
     """
     codes = _codes(table.column("order_id"))
-    candidates = np.bincount(codes)[codes] > 1
+    candidates = (np.bincount(codes) > 1)[codes]
     repeated = np.zeros(table.num_rows, dtype=bool)
     if candidates.any():
         frame = pd.DataFrame(
