@@ -41,16 +41,26 @@ def value_tiers(values) -> np.ndarray:
     >>> value_tiers([5, 5, 1]).tolist()  # ties are never split
     ['Top 1%', 'Top 1%', 'Rest']
     """
-    x = _values(values)
+    return _LABELS[_tier_codes(_values(values))]
+
+
+#: Tier labels by code: 0 is the rest, 1 the least exclusive tier, ... (one shared string each).
+_LABELS = np.array([REST] + [label for label, _ in reversed(TIERS)], dtype=object)
+
+
+def _tier_codes(x: np.ndarray) -> np.ndarray:
+    """How many tier thresholds each value reaches: 0 (the rest) to ``len(TIERS)``.
+
+    A tier's threshold is the value of its last customer in descending order (the
+    ``ceil(share × n)``-th largest), found by partial sorting.
+    """
     n = len(x)
-    labels = np.full(n, REST, dtype=object)
     if n == 0:
-        return labels
-    ordered = np.sort(x)[::-1]
-    for label, share in reversed(TIERS):
-        threshold = ordered[int(np.ceil(share * n)) - 1]
-        labels[x >= threshold] = label
-    return labels
+        return np.zeros(0, dtype=np.int8)
+    ranks = sorted({n - int(np.ceil(share * n)) for _, share in TIERS})
+    kth = np.partition(x, ranks)
+    thresholds = np.sort([kth[n - int(np.ceil(share * n))] for _, share in TIERS])
+    return np.searchsorted(thresholds, x, side="right").astype(np.int8)
 
 
 def value_tier(value: float, all_values) -> str:
@@ -93,17 +103,17 @@ def tier_summary(values) -> pd.DataFrame:
     3     Rest         80  3240.0     0.641584          1.000000
     """
     x = _values(values)
-    labels = value_tiers(x)
     order = [label for label, _ in TIERS] + [REST]
-    frame = pd.DataFrame({"tier": labels, "value": x})
-    grouped = frame.groupby("tier")["value"].agg(["size", "sum"]).reindex(order, fill_value=0)
+    codes = _tier_codes(x)
+    size = np.bincount(codes, minlength=len(order))[::-1]  # most exclusive first
+    value = np.bincount(codes, weights=x, minlength=len(order))[::-1]
     total = x.sum()
-    share = grouped["sum"].to_numpy(dtype=float) / total if total else np.zeros(len(order))
+    share = value / total if total else np.zeros(len(order))
     return pd.DataFrame(
         {
             "tier": order,
-            "customers": grouped["size"].to_numpy(dtype=np.int64),
-            "value": grouped["sum"].to_numpy(dtype=float),
+            "customers": size.astype(np.int64),
+            "value": value,
             "value_share": share,
             "cumulative_share": np.cumsum(share),
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clvxl import cohorts, rfm, tiers
@@ -120,3 +120,23 @@ def test_cohorts_hand_worked():
     retention = cohorts.cohort_retention(tx)
     assert retention.loc["2024-01-01", "size"] == 2
     assert retention.loc["2024-01-01", 2] == 0.5
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-5, 30), min_size=1, max_size=300))
+def test_value_tiers_match_the_definition_on_tied_values(values):
+    # Definition: a value is in the most exclusive tier whose last customer (in
+    # descending order, the ceil(share × n)-th) it reaches; ties go up.
+    x = np.array(values, dtype=float)
+    ordered = np.sort(x)[::-1]
+    expected = []
+    for v in x:
+        label = tiers.REST
+        for name, share in tiers.TIERS[::-1]:
+            if v >= ordered[int(np.ceil(share * len(x))) - 1]:
+                label = name
+        expected.append(label)
+    assert tiers.value_tiers(x).tolist() == expected
+    summary = tiers.tier_summary(x)
+    assert summary["customers"].sum() == len(x)
+    assert summary["value"].sum() == pytest.approx(x.sum())
