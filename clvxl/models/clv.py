@@ -232,9 +232,10 @@ def predict_customers(
                     margin,
                     unit,
                 ),
-            }
+            },
+            copy=False,  # new arrays already
         )
-    if not np.isfinite(out.to_numpy()).all():
+    if not all(np.isfinite(out[column].to_numpy()).all() for column in out):
         p = models.purchase
         raise ModelError(
             f"the {p.name} model fitted to these {p.n:,.0f} customers gives no usable "
