@@ -205,8 +205,9 @@ class EngineLog:
             raise NoDataError("there are no transactions to summarise")
         customers = table.column("customer_id").combine_chunks()
         if "order_id" in table.column_names:
-            order_key = table.column("order_id").combine_chunks().indices
-            one_line = int(np.bincount(order_key.to_numpy()).max()) == 1
+            orders = table.column("order_id").combine_chunks()
+            # Every dictionary entry is used: one line per order when there are as many.
+            order_key, one_line = orders.indices, len(orders.dictionary) == n
         else:
             order_key, one_line = pa.array(np.arange(n, dtype=np.int32)), True
         has_cost = "cost" in table.column_names

@@ -830,9 +830,11 @@ def _repeated_lines(table: pa.Table) -> np.ndarray:
     lines whose order id occurs more than once can repeat one, so the full comparison
     runs on those alone.
     """
+    repeated = np.zeros(table.num_rows, dtype=bool)
+    if _all_distinct(table.column("order_id")):
+        return repeated
     codes = _codes(table.column("order_id"))
     candidates = (np.bincount(codes) > 1)[codes]
-    repeated = np.zeros(table.num_rows, dtype=bool)
     if candidates.any():
         frame = pd.DataFrame(
             {
@@ -842,6 +844,15 @@ def _repeated_lines(table: pa.Table) -> np.ndarray:
         )
         repeated[candidates] = frame[candidates].duplicated().to_numpy()
     return repeated
+
+
+def _all_distinct(column: pa.ChunkedArray) -> bool:
+    """Whether no id of a one-chunk dictionary column occurs twice.
+
+    The dictionaries are built from the rows kept, so every entry is used: the ids are
+    all distinct exactly when there are as many entries as rows.
+    """
+    return column.num_chunks == 0 or len(column.chunk(0).dictionary) == len(column)
 
 
 def _codes(column: pa.ChunkedArray) -> np.ndarray:
