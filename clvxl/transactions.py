@@ -585,7 +585,7 @@ def clean_transactions(
     if not parts or sum(part.num_rows for part in parts) == 0:
         what = "no rows that could be read" if report.count else "no transactions"
         raise NoDataError(f"{log.source} has {what}")
-    table = _combine(parts)
+    table = pa.concat_tables(parts)  # the batches stay chunks: nothing is copied
     for role, codes in ids.items():  # back in their places: customer_id, day, amount, order_id
         table = table.add_column(0 if role == "customer_id" else 3, role, codes.finish())
     table, notes = _duplicates(table, dedupe)
@@ -666,26 +666,6 @@ def _clean_batch(
             columns[name] = pa.array(np.asarray(values, dtype=float)[rows])
     columns["source_row"] = pa.array(log.row_numbers(rows).astype(np.int32))
     return pa.table(columns)
-
-
-def _combine(parts: list[pa.Table]) -> pa.Table:
-    """The batches as one table; ``parts`` is emptied as the columns are joined.
-
-    Column by column, letting go of each column's batches as soon as it is joined, so
-    that the log is never held twice over.
-    """
-    if len(parts) == 1:
-        return parts.pop()
-    pieces = {name: [part.column(name) for part in parts] for name in parts[0].column_names}
-    parts.clear()
-    return pa.table(
-        {
-            name: pa.chunked_array(
-                [c for part in pieces.pop(name) for c in part.chunks]
-            ).combine_chunks()
-            for name in list(pieces)
-        }
-    )
 
 
 _ID_ROLES = ("customer_id", "order_id")
