@@ -669,8 +669,6 @@ def _clean_batch(
 
 
 _ID_ROLES = ("customer_id", "order_id")
-#: Random odd multipliers, one per byte position (mod 64), for :func:`_buckets`.
-_BYTE_WEIGHTS = np.random.default_rng(20261128).integers(1, 2**62, 64, dtype=np.uint64) | 1
 
 
 class _IdCodes:
@@ -729,21 +727,25 @@ class _IdCodes:
 
 
 def _buckets(strings: pa.Array, buckets: int) -> np.ndarray:
-    """A bucket in ``range(buckets)`` for each string, from a hash of its bytes."""
+    """A bucket in ``range(buckets)`` for each string, from a hash of its bytes.
+
+    The hash mixes the length with the first and the last eight bytes (all of a short
+    id), multiplied by a large odd constant (Fibonacci hashing); ids that share all of
+    those share a bucket, which costs balance, never exactness.
+    """
     if buckets == 1:
         return np.zeros(len(strings), dtype=np.int8)
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[
         strings.offset : strings.offset + len(strings) + 1
     ]
-    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    starts, lengths = offsets[:-1] - offsets[0], np.diff(offsets)
-    position = np.arange(len(data)) - np.repeat(starts, lengths)
-    weighted = data.astype(np.uint64) * _BYTE_WEIGHTS[position % 64]
-    sums = np.zeros(len(strings), dtype=np.uint64)
-    filled = lengths > 0
-    if filled.any():
-        sums[filled] = np.add.reduceat(weighted, starts[filled])
-    return ((sums >> np.uint64(29)) % np.uint64(buckets)).astype(np.int8)
+    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    key = (ends - starts).astype(np.uint64)
+    for j in range(8):
+        for at, inside in ((starts + j, starts + j < ends), (ends - 1 - j, ends - 1 - j >= starts)):
+            byte = np.where(inside, data[np.where(inside, at, 0)], 0).astype(np.uint64)
+            key = (key * np.uint64(257) + byte) * np.uint64(0x9E3779B97F4A7C15)
+    return ((key >> np.uint64(40)) % np.uint64(buckets)).astype(np.int8)
 
 
 class _Report:
