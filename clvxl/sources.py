@@ -29,7 +29,7 @@ SUPPORTED = (".csv", ".txt", ".tsv", ".parquet", ".xlsx", ".xlsm")
 DATABASES = (".duckdb", ".db")
 #: Rows per batch when a log is scanned (:func:`scan_log`): a log up to this size is
 #: read and checked in one piece.
-BATCH_ROWS = 500_000
+BATCH_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
