@@ -334,7 +334,28 @@ _SLASHED = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*
 def _parse_dates(
     values: pd.Series, column: str, rows: RawLog, dates: str
 ) -> tuple[pd.Series, np.ndarray]:
-    """Dates as datetimes, ISO/compact text, day-month-year text or Excel serial numbers."""
+    """Dates as datetimes, ISO/compact text, day-month-year text or Excel serial numbers.
+
+    Text dates are parsed once per distinct text (a log has a few thousand days, not
+    millions): each distinct text stands at the position of its first row, so messages
+    name the first row that shows it.
+    """
+    if values.dtype == object or not pd.api.types.is_string_dtype(values.dtype):
+        return _parse_date_values(values, column, rows, dates)
+    encoded = pc.dictionary_encode(text_array(values))
+    distinct = len(encoded.dictionary)
+    codes = pc.fill_null(encoded.indices, distinct).to_numpy()  # missing: one more slot
+    first = np.full(distinct + 1, len(values), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(values) - 1, -1, -1)
+    texts = pa.concat_arrays([encoded.dictionary, pa.nulls(1, encoded.dictionary.type)])
+    texts = texts.to_pandas().set_axis(first)
+    parsed, bad = _parse_date_values(texts, column, rows, dates)
+    return pd.Series(parsed.to_numpy()[codes], index=values.index), bad[codes]
+
+
+def _parse_date_values(
+    values: pd.Series, column: str, rows: RawLog, dates: str
+) -> tuple[pd.Series, np.ndarray]:
     n = len(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
@@ -708,11 +729,15 @@ class _IdCodes:
             values = (
                 pa.concat_arrays(self.values[k]) if self.values[k] else pa.array([], pa.string())
             )
+            if len(self.values[k]) == 1:  # one batch's distinct ids: already a dictionary
+                dictionary, indices = values, np.arange(len(values))
+            else:
+                encoded = pc.dictionary_encode(values)
+                dictionary, indices = encoded.dictionary, encoded.indices.to_numpy()
             self.values[k] = []
-            encoded = pc.dictionary_encode(values)
-            codes.append(encoded.indices.to_numpy() + offset)
-            dictionaries.append(encoded.dictionary)
-            offset += len(encoded.dictionary)
+            codes.append(indices + offset)
+            dictionaries.append(dictionary)
+            offset += len(dictionary)
         rows = []
         for indices, bucket, local in self.batches:
             entry = np.empty(len(bucket), dtype=np.int32)
