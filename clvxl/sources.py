@@ -439,7 +439,7 @@ def _batches(
 
 
 def _raw_batch(table, source: str, first_row: int, text_file: Path | None, offset: int) -> RawLog:
-    frame = table.to_pandas()
+    frame = table.to_pandas(date_as_object=False)  # dates as datetime64, not Python objects
     frame.columns = [_header_name(c) for c in frame.columns]
     return RawLog(frame, source, first_row, text_file, offset)
 

@@ -359,8 +359,7 @@ def _parse_date_values(
     n = len(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        out = values.dt.tz_localize(None) if values.dt.tz is not None else values
-        out = out.astype("datetime64[ns]")
+        out = _in_range(values.dt.tz_localize(None) if values.dt.tz is not None else values)
     elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
         values.dtype
     ):
@@ -371,7 +370,9 @@ def _parse_date_values(
             is_time = (kind == "time").to_numpy()
             is_num = (kind == "number").to_numpy()
             if is_time.any():
-                out[is_time] = pd.to_datetime(values[is_time].astype(object), errors="coerce")
+                out[is_time] = _in_range(
+                    pd.to_datetime(values[is_time].astype(object), errors="coerce")
+                )
             if is_num.any():
                 out[is_num] = _from_numbers(
                     values[is_num].astype(float).to_numpy(), values.index[is_num]
@@ -387,6 +388,16 @@ def _parse_date_values(
     bad = (out.isna() | (out < FIRST_DATE) | (out > LAST_DATE)).to_numpy(dtype=bool)
     assert len(bad) == n
     return out, bad
+
+
+def _in_range(times: pd.Series) -> pd.Series:
+    """Real dates as nanosecond timestamps; NaT for those outside 1900-2100.
+
+    Such dates (year 1000 in a parquet file) may not fit a nanosecond timestamp at all,
+    so they are set aside before converting; they are bad rows either way.
+    """
+    inside = (times >= FIRST_DATE) & (times < LAST_DATE + pd.Timedelta(days=1))
+    return times.where(inside).astype("datetime64[ns]")
 
 
 def _kind(value: object) -> str:

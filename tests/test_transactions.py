@@ -8,11 +8,12 @@ import hashlib
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import xlsxwriter
 
 from clvxl.errors import BadRowsError, InputError, NoDataError
-from clvxl.sources import RawLog, read_log
+from clvxl.sources import RawLog, read_log, scan_log
 from clvxl.transactions import clean_transactions, find_columns
 
 
@@ -313,3 +314,24 @@ def test_repeated_lines_need_the_same_order_id_and_values():
         }
     )
     assert _repeated_lines(table).tolist() == [False, True, False, False, False]
+
+
+@pytest.mark.parametrize("read", [read_log, scan_log])
+def test_real_dates_far_outside_the_range_are_bad_rows(tmp_path, read):
+    # Parquet (and DuckDB) dates can be years that no nanosecond timestamp holds.
+    path = tmp_path / "log.parquet"
+    dates = [dt.date(2024, 1, 1), dt.date(1000, 1, 1), dt.date(3000, 1, 1)]
+    pq.write_table(
+        pa.table(
+            {
+                "customer": ["A", "B", "C"],
+                "date": pa.array(dates, pa.date32()),
+                "amount": [1.0, 2.0, 3.0],
+            }
+        ),
+        path,
+    )
+    log = clean_transactions(read(path), on_error="skip")
+    assert log.transactions["customer_id"].tolist() == ["A"]
+    assert log.rejected["row"].tolist() == [2, 3]
+    assert set(log.rejected["reason"]) == {"a date between 1900-01-01 and 2100-12-31"}
