@@ -208,3 +208,29 @@ def test_adding_a_customer_leaves_the_others_unchanged(data, day, amount):
     pd.testing.assert_frame_equal(
         theirs[theirs["customer_id"] != "zz-new"].reset_index(drop=True), ours
     )
+
+
+@FAST
+@given(data=rows, lines_per_part=st.integers(1, 12), refund=st.floats(-50.0, -1.0))
+def test_a_query_run_in_parts_gives_the_whole_result(data, lines_per_part, refund):
+    # A long log is summarised a part of the customers at a time (EngineLog.query);
+    # cut it into parts of a few lines here and nothing may change.
+    import clvxl.summary as summary_module
+
+    table = frame(data)
+    table.loc[len(table)] = ["f", pd.Timestamp("2024-02-01"), refund, "refund"]  # refund only
+    table.loc[len(table)] = ["a", pd.Timestamp("2024-01-01"), 1.0, "first"]  # bought early
+
+    def summaries():
+        return (
+            summarize(table, as_of=AS_OF, unit="days"),
+            calibration_holdout(table, "2024-01-31", AS_OF, unit="days"),
+        )
+
+    whole, holdout = summaries()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(summary_module, "PART_ROWS", lines_per_part)
+        parts, holdout_parts = summaries()
+    pd.testing.assert_frame_equal(parts.table, whole.table)
+    assert parts.notes == whole.notes
+    pd.testing.assert_frame_equal(holdout_parts.table, holdout.table)
