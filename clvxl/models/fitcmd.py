@@ -12,7 +12,7 @@ import pandas as pd
 from clvxl.errors import InputError
 from clvxl.models import bgbb, bgnbd, gammagamma, paretonbd, sbg
 from clvxl.sources import read_log
-from clvxl.summary import summarize
+from clvxl.summary import EngineLog, summarize
 from clvxl.transactions import clean_transactions
 
 __all__ = ["fit_model", "register"]
@@ -67,7 +67,7 @@ def _summary_or_log(path: Path, unit: str, as_of: str | None) -> tuple[pd.DataFr
     raw = read_log(path)
     if any(name in raw.table.columns for name in _ALIASES["frequency"]):
         return raw.table, unit
-    summary = summarize(clean_transactions(raw).transactions, as_of, unit)
+    summary = summarize(EngineLog.from_clean(clean_transactions(raw).table), as_of, unit)
     return summary.table, summary.unit.value
 
 
