@@ -83,18 +83,8 @@ def customer_table(
     CustomerTable
     """
     table = summary.table.copy(deep=False)  # new columns only: the summary stays as it is
-    days_since_last = (summary.as_of - table["last_purchase"]).dt.days.to_numpy()
-    scores = rfm.rfm_scores(days_since_last, table["orders"], table["revenue"])
-    for column in ("r_score", "f_score", "m_score"):
-        table[column] = scores[column].to_numpy()
-    table["rfm"] = rfm.rfm_code(table["r_score"], table["f_score"], table["m_score"])
-    table["segment"] = rfm.rfm_segment(table["r_score"], table["f_score"], table["m_score"])
-    cost = table["cost"] if margin is None and "cost" in table else None
-    table["clv_historic"] = metrics.clv_historic(
-        table["revenue"], cost=cost, margin=1.0 if margin is None and cost is None else margin
-    )
-    table["value_tier"] = tiers.value_tiers(table["clv_historic"].to_numpy())
     notes = list(summary.notes)
+    # Predictions first: the fit's working memory is freed before the other columns exist.
     try:
         predictions, models = predicted.predict_customers(
             table,
@@ -106,11 +96,24 @@ def customer_table(
         )
         for column in PREDICTION_COLUMNS:
             table[column] = predictions[column].to_numpy()
+        del predictions
     except ModelError as exc:
         models = None
         for column in PREDICTION_COLUMNS:
             table[column] = np.nan
         notes.append(f"predicted CLV is not available: {exc}")
+    days_since_last = (summary.as_of - table["last_purchase"]).dt.days.to_numpy()
+    scores = rfm.rfm_scores(days_since_last, table["orders"], table["revenue"])
+    for column in ("r_score", "f_score", "m_score"):
+        table[column] = scores[column].to_numpy()
+    del scores
+    table["rfm"] = rfm.rfm_code(table["r_score"], table["f_score"], table["m_score"])
+    table["segment"] = rfm.rfm_segment(table["r_score"], table["f_score"], table["m_score"])
+    cost = table["cost"] if margin is None and "cost" in table else None
+    table["clv_historic"] = metrics.clv_historic(
+        table["revenue"], cost=cost, margin=1.0 if margin is None and cost is None else margin
+    )
+    table["value_tier"] = tiers.value_tiers(table["clv_historic"].to_numpy())
     return CustomerTable(table[CUSTOMER_COLUMNS], models, tuple(notes))
 
 
