@@ -17,6 +17,7 @@ import pandas as pd
 from clvxl import cohorts, metrics, rfm, tiers
 from clvxl.customers import CustomerTable, customer_table
 from clvxl.errors import InputError, ModelError, NoDataError
+from clvxl.memory import release_memory
 from clvxl.models import validation
 from clvxl.sources import LogScan, RawLog
 from clvxl.summary import CustomerSummary, EngineLog, summarize
@@ -228,6 +229,7 @@ def recalculate(
     """
     settings = settings or Settings()
     log = clean_transactions(raw, columns=columns, on_error=on_error, dates=dates, dedupe=dedupe)
+    release_memory()  # after each stage of a long log: see clvxl.memory
     rejected, notes = log.rejected, log.notes
     engine_log = EngineLog.from_clean(log.table, engine, spark_master)
     clean = log.transactions if sheets else None  # for the cohort table
@@ -242,6 +244,7 @@ def recalculate(
         del clean
     if not sheets:
         del engine_log  # only the holdout check needs it
+    release_memory()
     built = customer_table(
         summary,
         margin=settings.margin,
@@ -253,6 +256,7 @@ def recalculate(
     holdout, holdout_notes = (
         _holdout(engine_log, settings, built) if sheets else (pd.DataFrame(), ())
     )
+    release_memory()
     return RecalcResult(
         customers=customers,
         kpis=kpi_table(summary, built, settings),
