@@ -148,7 +148,8 @@ def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path)
     if suffix == ".parquet":
-        table = pd.read_parquet(path)
+        with _readable(_not_parquet(path)):
+            table = pd.read_parquet(path)
         return RawLog.from_frame(table, path.name, first_row=1)
     if suffix in (".xlsx", ".xlsm"):
         return _read_workbook(path, sheet)
@@ -165,26 +166,45 @@ def _parquet_dataset(path: Path):
     files = sorted(p for p in path.rglob("*.parquet") if p.is_file())
     if not files:
         raise InputError(f"{path} is a folder without .parquet files; give a file or such a folder")
-    try:
+    with _readable(_not_one_table(path)):
         dataset = ds.dataset(
             files, format="parquet", partitioning="hive", partition_base_dir=str(path)
         )
-    except Exception as exc:  # pyarrow raises several types for unreadable or mismatched files
-        raise InputError(
-            f"the parquet files in {path} cannot be read as one table: {exc}"
-        ) from None
     return dataset, f"{path.name}/ ({len(files)} parquet files)"
 
 
 def _read_parquet_folder(path: Path) -> RawLog:
     dataset, source = _parquet_dataset(path)
-    try:
+    with _readable(_not_one_table(path)):
         table = dataset.to_table()
-    except Exception as exc:  # pyarrow raises several types for unreadable or mismatched files
-        raise InputError(
-            f"the parquet files in {path} cannot be read as one table: {exc}"
-        ) from None
     return RawLog.from_frame(table.to_pandas(), source, 1)
+
+
+@contextlib.contextmanager
+def _readable(problem: str) -> Iterator[None]:
+    """Arrow's errors on a file it cannot read, as one line: ``problem: why``.
+
+    Reading fails where the bytes are, which for a scanned log is while its batches are
+    read: wrap the iteration too, not only the opening.
+    """
+    import pyarrow as pa
+
+    try:
+        yield
+    except pa.ArrowException as exc:
+        raise InputError(f"{problem}: {exc}") from None
+
+
+def _not_parquet(path: Path) -> str:
+    return f"{path.name} is not a readable parquet file"
+
+
+def _not_one_table(path: Path) -> str:
+    return f"the parquet files in {path} cannot be read as one table"
+
+
+def _not_csv(path: Path) -> str:
+    return f"{path.name} is not a readable CSV file"
 
 
 def read_sql(sql: str, database: str | Path | None = None) -> RawLog:
@@ -283,7 +303,6 @@ def _query_source(database: Path | None) -> str:
 
 def _csv_format(path: Path) -> tuple[dict, list[str]]:
     """pyarrow's CSV options for ``path`` (encoding, delimiter) and its header names."""
-    import pyarrow as pa
     import pyarrow.csv as pacsv
 
     with path.open("rb") as fh:
@@ -303,14 +322,22 @@ def _csv_format(path: Path) -> tuple[dict, list[str]]:
     options = {
         "read_options": pacsv.ReadOptions(encoding=encoding),
         "parse_options": pacsv.ParseOptions(delimiter=delimiter),
-        # Every column as text: "00123" must stay "00123"; transactions.py parses the rest.
-        "convert_options": pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-        ),
+        "convert_options": _as_text(header),
     }
     return options, [_header_name(name) for name in header]
+
+
+def _as_text(header: list[str], include: list[str] | None = None):
+    """Every column as text, "00123" staying "00123" (transactions.py parses the rest)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    return pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in header},
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+        include_columns=include,
+    )
 
 
 def _header_name(name: object) -> str:
@@ -318,14 +345,11 @@ def _header_name(name: object) -> str:
 
 
 def _read_csv(path: Path) -> RawLog:
-    import pyarrow as pa
     import pyarrow.csv as pacsv
 
     options, _ = _csv_format(path)
-    try:
+    with _readable(_not_csv(path)):
         table = pacsv.read_csv(path, **options)
-    except pa.ArrowInvalid as exc:
-        raise InputError(f"{path.name} is not a readable CSV file: {exc}") from None
     frame = table.to_pandas()
     frame.columns = [_header_name(c) for c in frame.columns]
     return RawLog(frame, path.name, 2, path)
@@ -356,12 +380,14 @@ def scan_log(path: str | Path, batch_rows: int = BATCH_ROWS) -> LogScan | RawLog
     if path.is_file() and suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        columns = pq.read_schema(path).names
+        with _readable(_not_parquet(path)):
+            columns = pq.read_schema(path).names
         return _scan_arrow(
             path.name,
             columns,
             lambda cols: pq.ParquetFile(path).iter_batches(batch_rows, columns=cols),
             batch_rows,
+            _not_parquet(path),
         )
     if path.is_dir():
         dataset, source = _parquet_dataset(path)
@@ -370,27 +396,22 @@ def scan_log(path: str | Path, batch_rows: int = BATCH_ROWS) -> LogScan | RawLog
             dataset.schema.names,
             lambda cols: dataset.to_batches(columns=cols, batch_size=batch_rows),
             batch_rows,
+            _not_one_table(path),
         )
     return read_log(path)
 
 
 def _scan_csv(path: Path, batch_rows: int) -> LogScan:
-    import pyarrow as pa
     import pyarrow.csv as pacsv
 
     options, header = _csv_format(path)
+    raw_header = list(options["convert_options"].column_types)
 
     def read(columns: Sequence[str] | None) -> Iterator[RawLog]:
         convert = options["convert_options"]
         if columns is not None:
-            raw_names = [h for h in convert.column_types if _header_name(h) in columns]
-            convert = pacsv.ConvertOptions(
-                column_types=convert.column_types,
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=False,
-                include_columns=raw_names,
-            )
-        try:
+            convert = _as_text(raw_header, [h for h in raw_header if _header_name(h) in columns])
+        with _readable(_not_csv(path)):
             reader = pacsv.open_csv(
                 path,
                 read_options=options["read_options"],
@@ -398,19 +419,18 @@ def _scan_csv(path: Path, batch_rows: int) -> LogScan:
                 convert_options=convert,
             )
             yield from _batches(reader, batch_rows, path.name, 2, path)
-        except pa.ArrowInvalid as exc:
-            raise InputError(f"{path.name} is not a readable CSV file: {exc}") from None
 
     return LogScan(path.name, header, read)
 
 
 def _scan_arrow(
-    source: str, columns: list[str], open_batches: Callable, batch_rows: int
+    source: str, columns: list[str], open_batches: Callable, batch_rows: int, problem: str
 ) -> LogScan:
     def read(cols: Sequence[str] | None) -> Iterator[RawLog]:
-        yield from _batches(
-            open_batches(None if cols is None else list(cols)), batch_rows, source, 1
-        )
+        with _readable(problem):
+            yield from _batches(
+                open_batches(None if cols is None else list(cols)), batch_rows, source, 1
+            )
 
     return LogScan(source, [str(c) for c in columns], read)
 
@@ -432,10 +452,8 @@ def _batches(
             yield _raw_batch(head, source, first_row, text_file, offset)
             offset += batch_rows
             pending, rows = rest.to_batches(), rest.num_rows
-    if rows or not offset:
-        table = pa.Table.from_batches(pending) if pending else None
-        if table is not None:
-            yield _raw_batch(table, source, first_row, text_file, offset)
+    if pending and (rows or not offset):  # the rest, or a log with no rows (header only)
+        yield _raw_batch(pa.Table.from_batches(pending), source, first_row, text_file, offset)
 
 
 def _raw_batch(table, source: str, first_row: int, text_file: Path | None, offset: int) -> RawLog:

@@ -336,3 +336,25 @@ def test_messy_logs_are_read_as_meant(tmp_path, capsys, content, options, custom
     table = pd.read_csv(tmp_path / "c.csv", dtype={"customer_id": str})
     assert table["customer_id"].tolist() == customers
     assert table["revenue"].tolist() == pytest.approx(revenue)
+
+
+@pytest.mark.parametrize("output", ["c.parquet", "c.xlsx"])  # scanned / read whole
+def test_unreadable_parquet_is_explained_however_it_is_read(tmp_path, capsys, output):
+    corrupt = tmp_path / "orders.parquet"
+    corrupt.write_bytes(b"not a parquet file")
+    code, _, err = run(capsys, corrupt, tmp_path / output)
+    assert code == 2 and "orders.parquet is not a readable parquet file:" in err
+    # Files that each read but do not make one table: the error comes while reading.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    pd.DataFrame({"customer": ["a"], "date": ["2024-01-01"], "amount": [1.0]}).to_parquet(
+        folder / "a.parquet"
+    )
+    pd.DataFrame({"customer": ["b"], "date": ["2024-01-02"], "amount": ["x"]}).to_parquet(
+        folder / "b.parquet"
+    )
+    code = main(["recalc", str(folder), "-o", str(tmp_path / output)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "the parquet files in" in err and "cannot be read as one table:" in err
+    assert not (tmp_path / output).exists()
