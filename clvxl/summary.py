@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvxl.errors import InputError, NoDataError
-from clvxl.transactions import text_array
+from clvxl.transactions import all_distinct, text_array
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
@@ -206,8 +206,7 @@ class EngineLog:
         customers = table.column("customer_id").combine_chunks()
         if "order_id" in table.column_names:
             orders = table.column("order_id").combine_chunks()
-            # Every dictionary entry is used: one line per order when there are as many.
-            order_key, one_line = orders.indices, len(orders.dictionary) == n
+            order_key, one_line = orders.indices, all_distinct(orders)
         else:
             order_key, one_line = pa.array(np.arange(n, dtype=np.int32)), True
         has_cost = "cost" in table.column_names

@@ -131,9 +131,7 @@ class CleanLog:
             if name == "day":
                 out["date"] = (_EPOCH + column.to_numpy()).astype("datetime64[ns]")
             elif pa.types.is_dictionary(column.type):
-                out[name] = pd.Series(
-                    column.cast(pa.string()).to_numpy(zero_copy_only=False), dtype="str"
-                )
+                out[name] = column.cast(pa.string()).to_pandas().astype("str")
             else:
                 out[name] = column.to_numpy()
         return pd.DataFrame(out)
@@ -277,7 +275,11 @@ def _decimal_comma(values: pd.Series) -> bool:
     _, todo = _plain_numbers(values)
     if not todo.any():
         return False
-    core = _money_core(values[todo].astype(str).str.strip())[1]
+    return _shows_decimal_comma(_money_core(values[todo].astype(str).str.strip())[1])
+
+
+def _shows_decimal_comma(core: pd.Series) -> bool:
+    """Whether any amount (digits and separators alone) is written with a decimal comma."""
     return bool(core.str.contains(_DECIMAL_COMMA, regex=True).any())
 
 
@@ -308,7 +310,7 @@ def _money_core(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _parse_money_text(text: pd.Series, decimal_comma: bool | None) -> np.ndarray:
     negative, core = _money_core(text)
     if decimal_comma is None:
-        decimal_comma = bool(core.str.contains(_DECIMAL_COMMA, regex=True).any())
+        decimal_comma = _shows_decimal_comma(core)
     both = core.str.contains(",") & core.str.contains(r"\.")
     comma_last = core.str.rfind(",") > core.str.rfind(".")
     if decimal_comma:
@@ -737,15 +739,14 @@ class _IdCodes:
         """Every batch's ids, in order, against one dictionary."""
         dictionaries, codes, offset = [], [], 0
         for k in range(self.buckets):
-            values = (
-                pa.concat_arrays(self.values[k]) if self.values[k] else pa.array([], pa.string())
-            )
-            if len(self.values[k]) == 1:  # one batch's distinct ids: already a dictionary
-                dictionary, indices = values, np.arange(len(values))
+            parts, self.values[k] = self.values[k], []
+            if len(parts) == 1:  # one batch's distinct ids: already a dictionary
+                dictionary, indices = parts[0], np.arange(len(parts[0]))
             else:
-                encoded = pc.dictionary_encode(values)
+                encoded = pc.dictionary_encode(
+                    pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+                )
                 dictionary, indices = encoded.dictionary, encoded.indices.to_numpy()
-            self.values[k] = []
             codes.append(indices + offset)
             dictionaries.append(dictionary)
             offset += len(dictionary)
@@ -849,7 +850,7 @@ def _repeated_lines(table: pa.Table) -> np.ndarray:
     runs on those alone.
     """
     repeated = np.zeros(table.num_rows, dtype=bool)
-    if _all_distinct(table.column("order_id")):
+    if all_distinct(table.column("order_id")):
         return repeated
     codes = _codes(table.column("order_id"))
     candidates = (np.bincount(codes) > 1)[codes]
@@ -864,13 +865,17 @@ def _repeated_lines(table: pa.Table) -> np.ndarray:
     return repeated
 
 
-def _all_distinct(column: pa.ChunkedArray) -> bool:
+def all_distinct(column: pa.ChunkedArray | pa.DictionaryArray) -> bool:
     """Whether no id of a one-chunk dictionary column occurs twice.
 
     The dictionaries are built from the rows kept, so every entry is used: the ids are
     all distinct exactly when there are as many entries as rows.
     """
-    return column.num_chunks == 0 or len(column.chunk(0).dictionary) == len(column)
+    if isinstance(column, pa.ChunkedArray):
+        if column.num_chunks == 0:
+            return True
+        column = column.chunk(0)
+    return len(column.dictionary) == len(column)
 
 
 def _codes(column: pa.ChunkedArray) -> np.ndarray:
