@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvxl.errors import InputError, NoDataError
-from clvxl.transactions import all_distinct, text_array
+from clvxl.transactions import DAY_ZERO, all_distinct, day_numbers, text_array
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
@@ -61,7 +61,6 @@ SUMMARY_COLUMNS = [
     "aov",
     "monetary",
 ]
-_EPOCH = np.datetime64("1970-01-01", "D")
 #: What can run the summary query.
 ENGINES = ("duckdb", "spark")
 
@@ -136,12 +135,8 @@ class CustomerSummary:
     notes: tuple[str, ...] = field(default=())
 
 
-def _days(dates: pd.Series | np.ndarray) -> np.ndarray:
-    return (np.asarray(dates, dtype="datetime64[D]") - _EPOCH).astype(np.int32)
-
-
 def _day(date: pd.Timestamp) -> int:
-    return int(_days(np.array([date.to_datetime64()]))[0])
+    return int(day_numbers(np.array([date.to_datetime64()]))[0])
 
 
 @dataclass(frozen=True)
@@ -184,7 +179,7 @@ class EngineLog:
         columns = {"customer_id": pc.dictionary_encode(text_array(transactions["customer_id"]))}
         if "order_id" in transactions:
             columns["order_id"] = pc.dictionary_encode(text_array(transactions["order_id"]))
-        columns["day"] = pa.array(_days(transactions["date"]))
+        columns["day"] = pa.array(day_numbers(transactions["date"]))
         columns["amount"] = pa.array(transactions["amount"].to_numpy(dtype=float))
         if "cost" in transactions:
             columns["cost"] = pa.array(transactions["cost"].to_numpy(dtype=float), from_pandas=True)
@@ -235,7 +230,7 @@ class EngineLog:
         """The ``"first"`` or ``"last"`` date in the log."""
         days = pc.min_max(self.tx.column("day"))
         day = days["min" if which == "first" else "max"].as_py()
-        return pd.Timestamp(_EPOCH + np.timedelta64(day, "D"))
+        return pd.Timestamp(DAY_ZERO + np.timedelta64(day, "D"))
 
     def query(self, sql: str, as_of_day: int, **params: int) -> pd.DataFrame:
         """Run ``sql`` (``{orders}`` filled in) on ``tx`` with ``$as_of`` and ``params``.
@@ -371,8 +366,8 @@ def _finish(
     table = pd.DataFrame(
         {
             "customer_id": ids.astype(str).array,
-            "first_purchase": (_EPOCH + first).astype("datetime64[ns]"),
-            "last_purchase": (_EPOCH + last).astype("datetime64[ns]"),
+            "first_purchase": (DAY_ZERO + first).astype("datetime64[ns]"),
+            "last_purchase": (DAY_ZERO + last).astype("datetime64[ns]"),
             "orders": orders,
             "frequency": column("frequency", np.int64),
             "recency": (last - first) / unit.days,
@@ -393,7 +388,7 @@ def _notes(log: EngineLog, customers: int, as_of_day: int) -> tuple[str, ...]:
     notes = []
     in_period = pc.less_equal(log.tx.column("day"), as_of_day)
     later = log.tx.num_rows - pc.sum(in_period).as_py()
-    as_of = (_EPOCH + np.timedelta64(as_of_day, "D")).astype(object)
+    as_of = (DAY_ZERO + np.timedelta64(as_of_day, "D")).astype(object)
     if later:
         notes.append(
             f"{later} transaction line(s) dated after the as-of date {as_of} were not used"

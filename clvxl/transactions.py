@@ -96,7 +96,8 @@ LAST_DATE = pd.Timestamp("2100-12-31")
 # phantom 1900-02-29 for every date from 1900-03-01 on.
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _EXCEL_LAST_SERIAL = 73415  # 2100-12-31
-_EPOCH = np.datetime64("1970-01-01", "D")  # the compact table's day 0
+#: Day 0 of the compact table's ``day`` column (and of the summary query's days).
+DAY_ZERO = np.datetime64("1970-01-01", "D")
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ class CleanLog:
         out = {}
         for name, column in zip(self.table.column_names, self.table.columns, strict=True):
             if name == "day":
-                out["date"] = (_EPOCH + column.to_numpy()).astype("datetime64[ns]")
+                out["date"] = (DAY_ZERO + column.to_numpy()).astype("datetime64[ns]")
             elif pa.types.is_dictionary(column.type):
                 out[name] = column.cast(pa.string()).to_pandas().astype("str")
             else:
@@ -694,8 +695,7 @@ def _clean_batch(
         if name in _ID_ROLES:
             columns[name] = text_array(values.iloc[rows])
         elif name == "date":
-            dates_kept = values.to_numpy(dtype="datetime64[D]")[rows]
-            columns["day"] = pa.array((dates_kept - _EPOCH).astype(np.int32))
+            columns["day"] = pa.array(day_numbers(values.to_numpy()[rows]))
         else:
             columns[name] = pa.array(np.asarray(values, dtype=float)[rows])
     columns["source_row"] = pa.array(log.row_numbers(rows).astype(np.int32))
@@ -881,6 +881,11 @@ def all_distinct(column: pa.ChunkedArray | pa.DictionaryArray) -> bool:
 def _codes(column: pa.ChunkedArray) -> np.ndarray:
     """The dictionary codes of a one-chunk dictionary column."""
     return column.chunk(0).indices.to_numpy() if column.num_chunks else np.array([], np.int32)
+
+
+def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
+    """Days since :data:`DAY_ZERO` of each date, as int32."""
+    return (np.asarray(dates, dtype="datetime64[D]") - DAY_ZERO).astype(np.int32)
 
 
 def text_array(values: pd.Series) -> pa.Array:
