@@ -49,18 +49,18 @@ _LABELS = np.array([REST] + [label for label, _ in reversed(TIERS)], dtype=objec
 
 
 def _tier_codes(x: np.ndarray) -> np.ndarray:
-    """How many tier thresholds each value reaches: 0 (the rest) to ``len(TIERS)``.
-
-    A tier's threshold is the value of its last customer in descending order (the
-    ``ceil(share × n)``-th largest), found by partial sorting.
-    """
-    n = len(x)
-    if n == 0:
+    """How many tier thresholds each value reaches: 0 (the rest) to ``len(TIERS)``."""
+    if len(x) == 0:
         return np.zeros(0, dtype=np.int8)
-    ranks = sorted({n - int(np.ceil(share * n)) for _, share in TIERS})
-    kth = np.partition(x, ranks)
-    thresholds = np.sort([kth[n - int(np.ceil(share * n))] for _, share in TIERS])
-    return np.searchsorted(thresholds, x, side="right").astype(np.int8)
+    return np.searchsorted(_thresholds(x), x, side="right").astype(np.int8)
+
+
+def _thresholds(x: np.ndarray) -> np.ndarray:
+    """The tiers' thresholds, ascending: each the value of the tier's last customer in
+    descending order (the ``ceil(share × n)``-th largest), found by partial sorting."""
+    n = len(x)
+    positions = [n - int(np.ceil(share * n)) for _, share in TIERS]
+    return np.sort(np.partition(x, sorted(set(positions)))[positions])
 
 
 def value_tier(value: float, all_values) -> str:
@@ -74,13 +74,7 @@ def value_tier(value: float, all_values) -> str:
     x = _values(all_values)
     if len(x) == 0:
         raise InputError("all_values is empty")
-    v = float(value)
-    n = len(x)
-    ordered = np.sort(x)[::-1]
-    for label, share in TIERS:
-        if v >= ordered[int(np.ceil(share * n)) - 1]:
-            return label
-    return REST
+    return str(_LABELS[np.searchsorted(_thresholds(x), float(value), side="right")])
 
 
 def tier_summary(values) -> pd.DataFrame:

@@ -137,6 +137,7 @@ def test_value_tiers_match_the_definition_on_tied_values(values):
                 label = name
         expected.append(label)
     assert tiers.value_tiers(x).tolist() == expected
+    assert [tiers.value_tier(v, x) for v in x] == expected  # Excel's one-value form
     summary = tiers.tier_summary(x)
     assert summary["customers"].sum() == len(x)
     assert summary["value"].sum() == pytest.approx(x.sum())
