@@ -223,7 +223,9 @@ def run_recalc(args: argparse.Namespace) -> int:
         if len(result.rejected):
             write_table(result.rejected, _rejected_path(output), escape=not args.no_csv_escape)
     else:
-        if suffix == ".xlsx" or workbook_in:  # the workbook output shows the log itself
+        if (
+            suffix == ".xlsx" or workbook_in
+        ):  # a workbook output shows the log; a workbook is read whole
             raw = read_sql(args.sql, args.input) if args.sql else read_log(source, args.sheet)
         else:  # in batches: a log of any length
             raw = scan_sql(args.sql, args.input) if args.sql else scan_log(source)
