@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvxl.errors import BadRow, BadRowsError, InputError, NoDataError
+from clvxl.memory import release_memory
 from clvxl.sources import LogScan, RawLog
 
 __all__ = ["ALIASES", "CleanLog", "clean_transactions", "find_columns"]
@@ -621,6 +622,7 @@ def clean_transactions(
         what = "no rows that could be read" if report.count else "no transactions"
         raise NoDataError(f"{log.source} has {what}")
     table = pa.concat_tables(parts)  # the batches stay chunks: nothing is copied
+    release_memory()
     for role, codes in ids.items():  # back in their places: customer_id, day, amount, order_id
         table = table.add_column(0 if role == "customer_id" else 3, role, codes.finish())
     table, notes = _duplicates(table, dedupe)
@@ -713,6 +715,10 @@ class _IdCodes:
     ids are spread over :attr:`BUCKETS` buckets by a hash of their bytes, and each
     bucket is encoded on its own, so no table ever holds more than a bucket's share.
     The codes are exact: equal ids always land in the same bucket.
+
+    Between batches a row is kept as its bucket and its place among the bucket's ids
+    (5 bytes); :meth:`finish` turns those into codes and writes the dictionary once,
+    bucket by bucket, so neither is ever held twice.
     """
 
     BUCKETS = 16
@@ -721,7 +727,7 @@ class _IdCodes:
         self.buckets = self.BUCKETS if many else 1
         self.values: list[list[pa.Array]] = [[] for _ in range(self.buckets)]
         self.sizes = np.zeros(self.buckets, dtype=np.int64)
-        self.batches: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.rows: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add(self, ids: pa.Array) -> None:
         """Code one batch's ids (a string array)."""
@@ -733,34 +739,82 @@ class _IdCodes:
             local[members] = np.arange(self.sizes[k], self.sizes[k] + len(members))
             self.sizes[k] += len(members)
             self.values[k].append(encoded.dictionary.take(pa.array(members)))
-        self.batches.append((encoded.indices.to_numpy(), bucket, local))
+        indices = encoded.indices.to_numpy()
+        self.rows.append((bucket[indices], local[indices]))
 
     def finish(self) -> pa.DictionaryArray:
         """Every batch's ids, in order, against one dictionary."""
-        dictionaries, codes, offset = [], [], 0
+        starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])  # of each bucket's ids
+        code_of = np.empty(int(self.sizes.sum()), dtype=np.int32)  # bucket's id -> code
+        dictionary = _StringsWriter(self.values)
         for k in range(self.buckets):
-            parts, self.values[k] = self.values[k], []
-            if len(parts) == 1:  # one batch's distinct ids: already a dictionary
-                dictionary, indices = parts[0], np.arange(len(parts[0]))
-            else:
-                encoded = pc.dictionary_encode(
-                    pa.concat_arrays(parts) if parts else pa.array([], pa.string())
-                )
-                dictionary, indices = encoded.dictionary, encoded.indices.to_numpy()
-            codes.append(indices + offset)
-            dictionaries.append(dictionary)
-            offset += len(dictionary)
-        rows = []
-        for indices, bucket, local in self.batches:
-            entry = np.empty(len(bucket), dtype=np.int32)
-            for k in range(self.buckets):
-                members = bucket == k
-                entry[members] = codes[k][local[members]]
-            rows.append(entry[indices])
-        self.batches = []
-        return pa.DictionaryArray.from_arrays(
-            pa.array(np.concatenate(rows)), pa.concat_arrays(dictionaries)
-        )
+            unique, indices = _unique(self.values[k])
+            self.values[k] = []
+            code_of[starts[k] : starts[k] + self.sizes[k]] = indices + dictionary.count
+            dictionary.append(unique)
+            del unique, indices
+            release_memory()  # the bucket's ids, before the next bucket is written
+        codes = np.empty(sum(len(local) for _, local in self.rows), dtype=np.int32)
+        at = 0
+        while self.rows:
+            bucket, local = self.rows.pop(0)
+            codes[at : at + len(local)] = code_of[starts[bucket] + local]
+            at += len(local)
+        return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary.finish())
+
+
+def _unique(parts: list[pa.Array]) -> tuple[pa.Array, np.ndarray]:
+    """The distinct strings of ``parts`` (one after the other), and the index of each."""
+    if len(parts) == 1:  # one batch's distinct ids: already distinct
+        return parts[0], np.arange(len(parts[0]))
+    encoded = pc.dictionary_encode(pa.concat_arrays(parts) if parts else pa.array([], pa.string()))
+    return encoded.dictionary, encoded.indices.to_numpy()
+
+
+class _StringsWriter:
+    """One string array written piece by piece into space reserved up front.
+
+    ``pa.concat_arrays`` would need every piece and the result at once; here each
+    piece can be let go of as soon as it is written. The space is an upper bound
+    (``pieces``, every string that may be written); what is never written is never
+    touched, so it costs address space, not memory.
+    """
+
+    def __init__(self, pieces: list[list[pa.Array]]) -> None:
+        arrays = [a for bucket in pieces for a in bucket]
+        self.offsets = np.zeros(sum(len(a) for a in arrays) + 1, dtype=np.int32)
+        self.data = np.empty(sum(_text_bytes(a) for a in arrays), dtype=np.uint8)
+        self.count = 0
+
+    def append(self, strings: pa.Array) -> None:
+        """Add ``strings`` (a string array without nulls) at the end."""
+        n, size = len(strings), _text_bytes(strings)
+        offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[
+            strings.offset : strings.offset + n + 1
+        ]
+        end = self.offsets[self.count]
+        self.offsets[self.count + 1 : self.count + n + 1] = offsets[1:] - offsets[0] + end
+        if size:
+            data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
+            self.data[end : end + size] = data[offsets[0] : offsets[-1]]
+        self.count += n
+
+    def finish(self) -> pa.StringArray:
+        """The strings written, without a copy."""
+        offsets = self.offsets[: self.count + 1]
+        data = self.data[: offsets[-1]]
+        return pa.StringArray.from_buffers(self.count, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _text_bytes(strings: pa.Array) -> int:
+    """How many bytes of text a string array holds."""
+    offsets = strings.buffers()[1]
+    if offsets is None or len(strings) == 0:
+        return 0
+    first, last = np.frombuffer(offsets, dtype=np.int32)[
+        [strings.offset, strings.offset + len(strings)]
+    ]
+    return int(last - first)
 
 
 def _buckets(strings: pa.Array, buckets: int) -> np.ndarray:
