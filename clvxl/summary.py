@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvxl.errors import InputError, NoDataError
+from clvxl.memory import release_memory
 from clvxl.transactions import DAY_ZERO, all_distinct, day_numbers, text_array
 from clvxl.units import TimeUnit, parse_unit
 
@@ -250,22 +251,24 @@ class EngineLog:
                 self.spark_master,
             )
         parts = -(-self.tx.num_rows // PART_ROWS)
+        columns: dict[str, np.ndarray] = {}  # one row per customer at most: room for all
+        rows = 0
         # No progress bar: DuckDB draws one on the terminal for long queries.
         with duckdb.connect() as con:
             con.execute("SET enable_progress_bar = false")
             con.register("tx", self.tx)
-            results = [
-                con.execute(
+            for part in range(parts):
+                result = con.execute(
                     text, {"as_of": as_of_day, "parts": parts, "part": part, **params}
                 ).fetchnumpy()
-                for part in range(parts)
-            ]
-        # Column by column, each part let go of as soon as it is joined.
-        columns = {
-            name: np.concatenate([_filled(result.pop(name)) for result in results])
-            for name in list(results[0])
-        }
-        return pd.DataFrame(columns, copy=False)
+                for name, values in result.items():
+                    values = _filled(values)
+                    if name not in columns:  # untouched room costs no memory
+                        columns[name] = np.empty(len(self.ids), dtype=values.dtype)
+                    columns[name][rows : rows + len(values)] = values
+                rows += len(values)
+        release_memory()  # DuckDB's working memory, before the summary is built
+        return pd.DataFrame({name: values[:rows] for name, values in columns.items()}, copy=False)
 
 
 def _filled(values: np.ndarray) -> np.ndarray:
@@ -386,7 +389,8 @@ def _finish(
 
 def _notes(log: EngineLog, customers: int, as_of_day: int) -> tuple[str, ...]:
     notes = []
-    in_period = pc.less_equal(log.tx.column("day"), as_of_day)
+    day = log.tx.column("day")
+    in_period = pc.less_equal(day, pa.scalar(as_of_day, day.type))  # an int64 would copy `day`
     later = log.tx.num_rows - pc.sum(in_period).as_py()
     as_of = (DAY_ZERO + np.timedelta64(as_of_day, "D")).astype(object)
     if later:
@@ -396,7 +400,9 @@ def _notes(log: EngineLog, customers: int, as_of_day: int) -> tuple[str, ...]:
     codes = log.tx.column("customer_id")
     seen = np.zeros(len(log.ids), dtype=bool)  # customers with a line up to the as-of date
     for chunk in (codes.filter(in_period) if later else codes).chunks:
-        seen[chunk.to_numpy()] = True
+        values = chunk.to_numpy()
+        for start in range(0, len(values), PART_ROWS):  # no index array of the whole log
+            seen[values[start : start + PART_ROWS]] = True
     without = int(seen.sum()) - customers
     if without:
         notes.append(
