@@ -89,16 +89,25 @@ def score(values) -> np.ndarray:
         raise InputError("scores need finite numbers")
     low = x == x.min()
     if low.mean() <= 0.2:
-        return _quintile(x, 5)
-    out = np.ones(len(x), dtype=np.int64)
+        return 1 + _quintile(x, 5)
+    out = np.ones(len(x), dtype=np.int8)
     if (~low).any():
-        out[~low] = 1 + _quintile(x[~low], 4)
+        out[~low] = 2 + _quintile(x[~low], 4)
     return out
 
 
 def _quintile(x: np.ndarray, k: int) -> np.ndarray:
-    rank_min = pd.Series(x).rank(method="min").to_numpy()
-    return (1 + np.floor(k * (rank_min - 1) / len(x))).astype(np.int64)
+    """``floor(k · (rank_min − 1) / n)`` of each value, from k − 1 order statistics.
+
+    ``rank_min − 1`` is the number of values below ``x``, and at least ``m`` values
+    are below ``x`` exactly when ``x`` exceeds the ``m``-th smallest value; so the
+    result counts the thresholds ``sorted(x)[ceil(s·n/k) − 1]``, s = 1 … k − 1, that
+    ``x`` exceeds. A partial sort finds them: no ranks, no full sort.
+    """
+    n = len(x)
+    positions = [-(-s * n // k) - 1 for s in range(1, k)]
+    thresholds = np.partition(x, positions)[positions]
+    return np.searchsorted(thresholds, x, side="left").astype(np.int8)
 
 
 def rfm_scores(recency_days, frequency, monetary) -> pd.DataFrame:
@@ -139,20 +148,36 @@ def rfm_scores(recency_days, frequency, monetary) -> pd.DataFrame:
 
 
 def _scores(values, name: str) -> np.ndarray:
-    try:
-        x = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a whole number from 1 to 5, got {values!r}") from None
-    bad = ~np.isin(x, [1, 2, 3, 4, 5])
+    """Scores 1–5 as small integers; an error naming the first that is not one."""
+    x = np.asarray(values)
+    if x.dtype.kind in "iu":  # the customer table's own scores: a range check is enough
+        bad = (x < 1) | (x > 5)
+    else:
+        try:
+            x = x.astype(float)
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be a whole number from 1 to 5, got {values!r}") from None
+        bad = ~np.isin(x, [1, 2, 3, 4, 5])
     if bad.any():
         raise InputError(
             f"{name} must be a whole number from 1 to 5, got {np.atleast_1d(x)[np.atleast_1d(bad)][0]:g}"
         )
-    return x.astype(np.int64)
+    return x.astype(np.int16)
+
+
+def _code(r, f, m) -> np.ndarray:
+    """The RFM code as a number, 100·R + 10·F + M (111 to 555)."""
+    return _scores(r, "R") * 100 + _scores(f, "F") * 10 + _scores(m, "M")
+
+
+#: Every RFM code as text, and the position of each number 0–555 among them.
+_CODES = [f"{r}{f}{m}" for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)]
+_CODE_AT = np.full(556, -1, dtype=np.int8)
+_CODE_AT[[int(code) for code in _CODES]] = np.arange(len(_CODES))
 
 
 def rfm_code(r, f, m):
-    """The three-digit RFM code, e.g. "545".
+    """The three-digit RFM code, e.g. "545" (a categorical for arrays).
 
     Examples
     --------
@@ -161,19 +186,33 @@ def rfm_code(r, f, m):
     >>> rfm_code([1, 3], [2, 3], [1, 4]).tolist()
     ['121', '334']
     """
-    r, f, m = _scores(r, "R"), _scores(f, "F"), _scores(m, "M")
-    code = r * 100 + f * 10 + m
+    code = _code(r, f, m)
     if np.ndim(code) == 0:
-        return str(int(code))
-    return _CODE_TEXT[np.asarray(code, dtype=np.int64)]
+        return _CODES[_CODE_AT[code]]
+    return pd.Categorical.from_codes(_CODE_AT[code], categories=_CODES)
 
 
-#: The text of every code 0-555, shared by all customers with that code.
-_CODE_TEXT = np.array([str(code) for code in range(556)], dtype=object)
+def _segment_of_codes() -> np.ndarray:
+    """The position in SEGMENTS of every code's segment, by code number (the rules above)."""
+    code = np.array([int(c) for c in _CODES])
+    r, fm = code // 100, (code // 10 % 10 + code % 10) / 2
+    conditions = [
+        (r >= r_lo) & (r <= r_hi) & (fm >= fm_lo) & (fm <= fm_hi)
+        for _, (r_lo, r_hi), (fm_lo, fm_hi) in SEGMENTS
+    ]
+    out = np.full(556, -1, dtype=np.int8)
+    out[code] = np.select(conditions, range(len(SEGMENTS)), default=-1)
+    return out
+
+
+_SEGMENT_OF = _segment_of_codes()
+_NAMES = [name for name, _, _ in SEGMENTS]
 
 
 def rfm_segment(r, f, m):
     """Putler's segment name for R, F and M scores (rules in the module docstring).
+
+    A categorical, its categories in the order of :data:`SEGMENTS`, for arrays.
 
     Examples
     --------
@@ -182,16 +221,10 @@ def rfm_segment(r, f, m):
     >>> rfm_segment([5, 1, 1], [1, 5, 1], [1, 4, 1]).tolist()
     ['New Customers', "Can't Lose Them", 'Lost']
     """
-    r, f, m = _scores(r, "R"), _scores(f, "F"), _scores(m, "M")
-    fm = (f + m) / 2
-    conditions = [
-        (r >= r_lo) & (r <= r_hi) & (fm >= fm_lo) & (fm <= fm_hi)
-        for _, (r_lo, r_hi), (fm_lo, fm_hi) in SEGMENTS
-    ]
-    # Positions in SEGMENTS, then the names: one shared string per segment.
-    which = np.select(conditions, range(len(SEGMENTS)), default=len(SEGMENTS))
-    names = np.array([name for name, _, _ in SEGMENTS] + [""], dtype=object)[which]
-    return str(names) if np.ndim(names) == 0 else names
+    which = _SEGMENT_OF[_code(r, f, m)]
+    if np.ndim(which) == 0:
+        return _NAMES[which]
+    return pd.Categorical.from_codes(which, categories=_NAMES)
 
 
 def segment_summary(customers: pd.DataFrame) -> pd.DataFrame:

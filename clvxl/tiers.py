@@ -31,8 +31,8 @@ def _values(values) -> np.ndarray:
     return x
 
 
-def value_tiers(values) -> np.ndarray:
-    """The tier label of each value among all values.
+def value_tiers(values) -> pd.Categorical:
+    """The tier label of each value among all values, as a categorical (Rest first).
 
     Examples
     --------
@@ -41,11 +41,11 @@ def value_tiers(values) -> np.ndarray:
     >>> value_tiers([5, 5, 1]).tolist()  # ties are never split
     ['Top 1%', 'Top 1%', 'Rest']
     """
-    return _LABELS[_tier_codes(_values(values))]
+    return pd.Categorical.from_codes(_tier_codes(_values(values)), categories=_LABELS)
 
 
-#: Tier labels by code: 0 is the rest, 1 the least exclusive tier, ... (one shared string each).
-_LABELS = np.array([REST] + [label for label, _ in reversed(TIERS)], dtype=object)
+#: Tier labels by code: 0 is the rest, 1 the least exclusive tier, ...
+_LABELS = [REST] + [label for label, _ in reversed(TIERS)]
 
 
 def _tier_codes(x: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import rankdata
 
 from clvxl import cohorts, rfm, tiers
 from clvxl.errors import InputError
@@ -141,3 +142,30 @@ def test_value_tiers_match_the_definition_on_tied_values(values):
     summary = tiers.tier_summary(x)
     assert summary["customers"].sum() == len(x)
     assert summary["value"].sum() == pytest.approx(x.sum())
+
+
+def _score_by_rank(values: np.ndarray) -> np.ndarray:
+    """The module docstring's definition, with ranks: 1 + floor(k (rank_min - 1) / n)."""
+
+    def quintile(x, k):
+        return 1 + np.floor(k * (rankdata(x, method="min") - 1) / len(x)).astype(int)
+
+    low = values == values.min()
+    if low.mean() <= 0.2:
+        return quintile(values, 5)
+    out = np.ones(len(values), dtype=int)
+    if (~low).any():
+        out[~low] = 1 + quintile(values[~low], 4)
+    return out
+
+
+@given(
+    st.lists(
+        st.one_of(st.integers(0, 6), st.floats(-1e6, 1e6, allow_nan=False)),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_scores_are_the_rank_definition(values):
+    values = np.array(values, dtype=float)
+    assert rfm.score(values).tolist() == _score_by_rank(values).tolist()
