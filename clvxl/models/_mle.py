@@ -81,15 +81,17 @@ def _group(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     codes = None
     for values in columns.values():
         column_codes, uniques = pd.factorize(np.asarray(values), sort=False)
-        codes = (
-            column_codes
-            if codes is None
-            else pd.factorize(codes * len(uniques) + column_codes, sort=False)[0]
-        )
+        if codes is None:
+            codes = column_codes
+        else:  # in place: no temporaries the size of the column
+            codes *= len(uniques)
+            codes += column_codes
+            del column_codes
+            codes = pd.factorize(codes, sort=False)[0]
     n = len(codes)
     count = int(codes.max()) + 1 if n else 0
     first = np.empty(count, dtype=np.int64)
-    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int32 if n < 2**31 else np.int64)
     return codes, first
 
 

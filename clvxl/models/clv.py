@@ -115,6 +115,19 @@ def clv(
     ...
     clvxl.errors.InputError: the purchase model was fitted in weeks but the customer data is in days; ...
     """
+    _check_horizon(purchase, unit, horizon_months, discount_rate)
+    value = gammagamma.expected_avg_value(spend, frequency, monetary)
+    # Purchase predictions depend on (x, t_x, T) only: compute them once per pattern.
+    x, t_x, big_t = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T))
+    keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
+    discounted = discounted_purchases(
+        purchase, keys["x"], keys["t_x"], keys["T"], horizon_months, discount_rate
+    )
+    return margin * value * discounted[inverse]
+
+
+def _check_horizon(purchase, unit, horizon_months: float, discount_rate: float) -> None:
+    """Refuse customer data in another unit than the model's, and impossible settings."""
     model_unit = purchase.time_unit
     if unit is not None and parse_unit(unit) != model_unit:
         raise InputError(
@@ -128,14 +141,6 @@ def clv(
         raise InputError(
             f"discount_rate must be between 0 and 1 (a yearly rate), got {discount_rate}"
         )
-    value = gammagamma.expected_avg_value(spend, frequency, monetary)
-    # Purchase predictions depend on (x, t_x, T) only: compute them once per pattern.
-    x, t_x, big_t = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T))
-    keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
-    discounted = discounted_purchases(
-        purchase, keys["x"], keys["t_x"], keys["T"], horizon_months, discount_rate
-    )
-    return margin * value * discounted[inverse]
 
 
 def discounted_purchases(
@@ -166,13 +171,31 @@ def discounted_purchases(
 
 def fit_models(table: pd.DataFrame, unit: str | TimeUnit, model: str = "bgnbd") -> FittedModels:
     """Fit the purchase model and Gamma-Gamma on a customer summary table."""
+    x, t_x, big_t, z = _columns(table)
+    keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
+    return _fit_models(keys, np.bincount(inverse), x, z, parse_unit(unit), model)
+
+
+def _columns(table: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    return tuple(table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary"))
+
+
+def _fit_models(
+    keys: dict[str, np.ndarray],
+    counts: np.ndarray,
+    x: np.ndarray,
+    z: np.ndarray,
+    unit: TimeUnit,
+    model: str,
+) -> FittedModels:
+    """Both models: the purchase model on the (x, t_x, T) patterns ``keys`` with their
+    customer ``counts``, Gamma-Gamma on each customer's ``x`` and ``z``."""
     if model not in PURCHASE_MODELS:
         raise InputError(f"model must be one of {', '.join(PURCHASE_MODELS)}; got {model!r}")
     purchase = PURCHASE_MODELS[model].fit(
-        table["frequency"], table["recency"], table["T"], time_unit=unit
+        keys["x"], keys["t_x"], keys["T"], weights=counts, time_unit=unit
     )
-    spend = gammagamma.fit(table["frequency"], table["monetary"])
-    return FittedModels(purchase, spend)
+    return FittedModels(purchase, gammagamma.fit(x, z))
 
 
 def predict_customers(
@@ -184,6 +207,11 @@ def predict_customers(
     model: str = "bgnbd",
 ) -> tuple[pd.DataFrame, FittedModels]:
     """Fit the models on a customer summary and predict every customer.
+
+    The customers are grouped into their distinct (x, t_x, T) patterns once: the
+    purchase model is fitted on the patterns, weighted by their customers, and every
+    purchase prediction (P(alive), expected purchases, the discounted purchases of
+    :func:`clv`) is computed once per pattern.
 
     Parameters
     ----------
@@ -203,35 +231,26 @@ def predict_customers(
         ``expected_avg_value``, ``clv``, aligned with ``table``.
     """
     unit = parse_unit(unit)
-    models = fit_models(table, unit, model)
-    module = _module(models.purchase)
-    x, t_x, big_t, z = (
-        table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary")
-    )
-    # Purchase predictions depend on (x, t_x, T) only: compute them once per pattern.
+    x, t_x, big_t, z = _columns(table)
     keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
+    models = _fit_models(keys, np.bincount(inverse), x, z, unit, model)
+    _check_horizon(models.purchase, unit, horizon_months, discount_rate)
+    module = _module(models.purchase)
     px, pt_x, pbig_t = keys["x"], keys["t_x"], keys["T"]
     horizon = horizon_months * DAYS_PER_MONTH / unit.days
     with np.errstate(all="ignore"):  # non-finite results are checked below, and said in words
+        value = gammagamma.expected_avg_value(models.spend, x, z)
+        discounted = discounted_purchases(
+            models.purchase, px, pt_x, pbig_t, horizon_months, discount_rate
+        )
         out = pd.DataFrame(
             {
                 "p_alive": module.p_alive(models.purchase, px, pt_x, pbig_t)[inverse],
                 "expected_purchases": module.expected_purchases(
                     models.purchase, horizon, px, pt_x, pbig_t
                 )[inverse],
-                "expected_avg_value": gammagamma.expected_avg_value(models.spend, x, z),
-                "clv": clv(
-                    models.purchase,
-                    models.spend,
-                    x,
-                    t_x,
-                    big_t,
-                    z,
-                    horizon_months,
-                    discount_rate,
-                    margin,
-                    unit,
-                ),
+                "expected_avg_value": value,
+                "clv": margin * value * discounted[inverse],
             },
             copy=False,  # new arrays already
         )
