@@ -333,7 +333,8 @@ def _as_text(header: list[str], include: list[str] | None = None):
     import pyarrow.csv as pacsv
 
     return pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in header},
+        # large_string is what pandas keeps text in: the frame then shares Arrow's memory.
+        column_types={name: pa.large_string() for name in header},
         strings_can_be_null=True,
         quoted_strings_can_be_null=False,
         include_columns=include,
@@ -448,10 +449,11 @@ def _batches(
         rows += record_batch.num_rows
         while rows >= batch_rows:
             table = pa.Table.from_batches(pending)
-            head, rest = table.slice(0, batch_rows), table.slice(batch_rows)
-            yield _raw_batch(head, source, first_row, text_file, offset)
+            batch = _raw_batch(table.slice(0, batch_rows), source, first_row, text_file, offset)
+            pending, rows = table.slice(batch_rows).to_batches(), rows - batch_rows
+            del table  # holding only the batch while it is used
+            yield batch
             offset += batch_rows
-            pending, rows = rest.to_batches(), rest.num_rows
     if pending and (rows or not offset):  # the rest, or a log with no rows (header only)
         yield _raw_batch(pa.Table.from_batches(pending), source, first_row, text_file, offset)
 

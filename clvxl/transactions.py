@@ -614,6 +614,7 @@ def clean_transactions(
     parts = []
     for batch in _drain(peeked, batches):
         part = _clean_batch(batch, roles, dates, money, report)
+        del batch  # before the next one is read
         for role, codes in ids.items():
             codes.add(part.column(role).combine_chunks())
         parts.append(part.drop_columns(list(ids)))
