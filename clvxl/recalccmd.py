@@ -11,6 +11,7 @@ import pandas as pd
 
 from clvxl.book import FileBook, recalc_book
 from clvxl.errors import InputError
+from clvxl.memory import prompt_release
 from clvxl.output import Progress, write_table
 from clvxl.recalc import MODELS, RecalcResult, Settings, recalculate
 from clvxl.sources import (
@@ -207,6 +208,7 @@ def run_recalc(args: argparse.Namespace) -> int:
             "reading the last saved version",
             file=sys.stderr,
         )
+    prompt_release()  # a batch job: its peak memory matters more than reusing freed pages
     progress = Progress(args.quiet)
     progress.step(f"reading {source.name if source is not None else 'the query'}")
     options = {
