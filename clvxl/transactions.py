@@ -822,22 +822,40 @@ def _buckets(strings: pa.Array, buckets: int) -> np.ndarray:
     """A bucket in ``range(buckets)`` for each string, from a hash of its bytes.
 
     The hash mixes the length with the first and the last eight bytes (all of a short
-    id), multiplied by a large odd constant (Fibonacci hashing); ids that share all of
-    those share a bucket, which costs balance, never exactness.
+    id), each read as one 64-bit number, multiplied by large odd constants (Fibonacci
+    hashing); ids that share all of those share a bucket, which costs balance, never
+    exactness.
     """
     if buckets == 1:
         return np.zeros(len(strings), dtype=np.int8)
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[
         strings.offset : strings.offset + len(strings) + 1
     ]
-    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
-    starts, ends = offsets[:-1], offsets[1:]
-    key = (ends - starts).astype(np.uint64)
-    for j in range(8):
-        for at, inside in ((starts + j, starts + j < ends), (ends - 1 - j, ends - 1 - j >= starts)):
-            byte = np.where(inside, data[np.where(inside, at, 0)], 0).astype(np.uint64)
-            key = (key * np.uint64(257) + byte) * np.uint64(0x9E3779B97F4A7C15)
+    first, last = int(offsets[0]), int(offsets[-1])
+    # The text with eight zero bytes on each side, so that every 8-byte window exists.
+    padded = np.zeros(last - first + 16, dtype=np.uint8)
+    if last > first:
+        padded[8:-8] = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[first:last]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 8)
+    starts, ends = offsets[:-1] - first, offsets[1:] - first
+    length = np.minimum(ends - starts, 8)
+    # Bytes past a short id's end (in its head) or before its start (in its tail) are
+    # another id's: masked off. Little-endian: the head's own bytes are the low ones.
+    key = windows[starts + 8].view(np.uint64).ravel()  # the head: a new array
+    key &= _LOW_BYTES[length]
+    key *= np.uint64(0x9E3779B97F4A7C15)
+    tail = windows[ends].view(np.uint64).ravel()
+    tail &= ~_LOW_BYTES[8 - length]
+    tail *= np.uint64(0xC2B2AE3D27D4EB4F)
+    key ^= tail
+    del tail
+    key ^= (ends - starts).astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+    key *= np.uint64(0x9E3779B97F4A7C15)
     return ((key >> np.uint64(40)) % np.uint64(buckets)).astype(np.int8)
+
+
+#: The low k bytes of a 64-bit number set, k = 0 ... 8.
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 
 
 class _Report:

@@ -208,3 +208,10 @@ def test_a_query_scanned_in_batches_equals_the_query_read_whole(tmp_path):
     assert_same(whole, batched)
     with pytest.raises(InputError, match="the query could not be run"):
         scan_sql("SELECT * FROM no_such_table")
+
+
+@given(st.lists(st.text(max_size=20), min_size=1, max_size=40), st.integers(0, 5))
+def test_an_ids_bucket_is_the_same_whatever_stands_beside_it(ids, skip):
+    array = pa.array(ids).slice(min(skip, len(ids) - 1))  # a slice too: offsets not at 0
+    alone = [int(_buckets(pa.array([i]), 16)[0]) for i in array.to_pylist()]
+    assert _buckets(array, 16).tolist() == alone
