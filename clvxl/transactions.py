@@ -841,10 +841,10 @@ def _buckets(strings: pa.Array, buckets: int) -> np.ndarray:
     length = np.minimum(ends - starts, 8)
     # Bytes past a short id's end (in its head) or before its start (in its tail) are
     # another id's: masked off. Little-endian: the head's own bytes are the low ones.
-    key = windows[starts + 8].view(np.uint64).ravel()  # the head: a new array
+    key = windows[starts + 8].view("<u8").ravel()  # the head, a new array; "<": bytes in order
     key &= _LOW_BYTES[length]
     key *= np.uint64(0x9E3779B97F4A7C15)
-    tail = windows[ends].view(np.uint64).ravel()
+    tail = windows[ends].view("<u8").ravel()
     tail &= ~_LOW_BYTES[8 - length]
     tail *= np.uint64(0xC2B2AE3D27D4EB4F)
     key ^= tail
