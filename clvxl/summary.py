@@ -218,8 +218,8 @@ class EngineLog:
             }
         )
         ids = customers.dictionary
-        rank = np.empty(len(ids), dtype=np.int64)
-        rank[pc.array_sort_indices(ids).to_numpy()] = np.arange(len(ids))
+        rank = np.empty(len(ids), dtype=np.int32)
+        rank[pc.array_sort_indices(ids).to_numpy()] = np.arange(len(ids), dtype=np.int32)
         return cls(tx, ids, rank, one_line, has_cost, engine, spark_master)
 
     @classmethod
@@ -354,7 +354,8 @@ def _summary(
     codes = result["customer_id"].to_numpy()
     order = np.argsort(log.id_rank[codes])  # rows in customer id order
     codes = codes[order]
-    ids = log.ids.take(pa.array(codes)).to_pandas()
+    # As large_string, which pandas keeps text in: the Series then shares the taken ids.
+    ids = log.ids.cast(pa.large_string()).take(pa.array(codes)).to_pandas()
     table = _finish(result, order, ids, as_of_day, unit, has_cost=log.has_cost)
     return CustomerSummary(table, unit, as_of, _notes(log, len(table), as_of_day)), codes
 
