@@ -81,6 +81,19 @@ class RawLog:
                 return lines[positions]
         return positions + self.first_row
 
+    def pieces(self, rows: int) -> Iterator[RawLog]:
+        """This table in pieces of ``rows`` rows, each with its own ``offset``.
+
+        Examples
+        --------
+        >>> log = RawLog.from_frame(pd.DataFrame({"a": [1, 2, 3]}), first_row=5)
+        >>> [piece.row_numbers(np.array([0])).tolist() for piece in log.pieces(2)]
+        [[5], [7]]
+        """
+        for start in range(0, max(len(self.table), 1), rows):
+            piece = self.table.iloc[start : start + rows].reset_index(drop=True)
+            yield replace(self, table=piece, offset=self.offset + start)
+
     @property
     def columns(self) -> list[str]:
         """The header names."""

@@ -610,14 +610,19 @@ def clean_transactions(
     if len(peeked) > 1:
         dates, money = _conventions(log, roles, dates)
     report = _Report(on_error)
-    ids = {role: _IdCodes(many=len(peeked) > 1) for role in _ID_ROLES if role in roles}
+    many = len(peeked) > 1
+    ids = {role: _IdCodes(many) for role in _ID_ROLES if role in roles}
     parts = []
     for batch in _drain(peeked, batches):
-        part = _clean_batch(batch, roles, dates, money, report)
+        # Cleaning takes about twice what it cleans while it runs, and a long log's
+        # clean columns grow with every batch: its batches are cleaned in pieces.
+        for piece in batch.pieces(_PIECE_ROWS) if many else [batch]:
+            part = _clean_batch(piece, roles, dates, money, report)
+            del piece
+            for role, codes in ids.items():
+                codes.add(part.column(role).combine_chunks())
+            parts.append(part.drop_columns(list(ids)))
         del batch  # before the next one is read
-        for role, codes in ids.items():
-            codes.add(part.column(role).combine_chunks())
-        parts.append(part.drop_columns(list(ids)))
     rejected = report.finish(log.source)
     if not parts or sum(part.num_rows for part in parts) == 0:
         what = "no rows that could be read" if report.count else "no transactions"
@@ -638,6 +643,8 @@ def _drain(peeked: list[RawLog], rest: Iterator[RawLog]) -> Iterator[RawLog]:
 
 
 _MONEY_ROLES = ("amount", "cost", "margin", "quantity")
+#: Rows cleaned at a time when a log comes in more than one batch.
+_PIECE_ROWS = 250_000
 
 
 def _conventions(

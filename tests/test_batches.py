@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clvxl import transactions
 from clvxl.errors import BadRowsError, InputError, NoDataError
 from clvxl.recalc import recalculate
 from clvxl.sources import read_log, read_sql, scan_log, scan_sql
@@ -215,3 +216,16 @@ def test_an_ids_bucket_is_the_same_whatever_stands_beside_it(ids, skip):
     array = pa.array(ids).slice(min(skip, len(ids) - 1))  # a slice too: offsets not at 0
     alone = [int(_buckets(pa.array([i]), 16)[0]) for i in array.to_pylist()]
     assert _buckets(array, 16).tolist() == alone
+
+
+@pytest.mark.parametrize("piece_rows", [1, 3])
+def test_batches_cleaned_in_pieces_equal_the_log_read_whole(tmp_path, monkeypatch, piece_rows):
+    monkeypatch.setattr(transactions, "_PIECE_ROWS", piece_rows)
+    rows = [f"O{i},C{i % 5},2024-01-{i % 28 + 1:02d},{'x' if i % 9 == 0 else i}" for i in range(60)]
+    rows.insert(20, "")  # later rows are one line further down
+    rows.append("O3,C3,2024-01-04,3")  # repeats line 5 exactly
+    path = write(tmp_path, "order,customer,date,amount\n" + "\n".join(rows) + "\n")
+    whole, batched = both(path, 7, on_error="skip")
+    assert_same(whole, batched)
+    assert batched.rejected["row"].tolist()[:3] == [2, 11, 20]
+    assert "first at row 63" in batched.notes[0]
