@@ -7,7 +7,7 @@ clvxl: ``clvxl recalc log.csv -o customers.parquet`` (read, clean, summary, RFM,
 cohorts, BG/NBD + Gamma-Gamma fit, holdout check, 12-month CLV, write). lifetimes: read
 with pandas, ``summary_data_from_transaction_data``, BetaGeoFitter, GammaGammaFitter,
 12-month ``customer_lifetime_value`` (no output written). Each runs in a fresh process;
-peak RSS is that process's maximum resident memory.
+peak RSS is that process's maximum resident memory, in MiB.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
     )
     print(
-        f"{'rows':>11} {'customers':>10} {'clvxl s':>8} {'clvxl MB':>9} {'lifetimes s':>12} {'lifetimes MB':>13} {'speed-up':>9}"
+        f"{'rows':>11} {'customers':>10} {'clvxl s':>8} {'clvxl MiB':>9} {'lifetimes s':>12} {'lifetimes MiB':>13} {'speed-up':>9}"
     )
     for rows in sizes:
         path = log_file(rows)

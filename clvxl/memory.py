@@ -7,10 +7,10 @@ stage's leftovers into the next: at 10,000,000 rows that is about 600 MB, and th
 is 1.27 GB instead of 1.17 GB (measured with ``benchmarks/``'s 10,000,000-row log).
 
 A batch job such as ``clvxl recalc`` also asks for :func:`prompt_release`: Arrow's
-default allocator (mimalloc) keeps freed pages resident, which at 10,000,000 rows adds
-about 80 MB to the peak (0.98 GB instead of 0.89 GB); jemalloc returning them after
-0.1 s does not, at the same speed. (Returning them at once, a decay of 0, saves 20 MB
-more but makes the 10,000,000-row run 10 % slower.)
+default allocator (mimalloc) keeps freed pages resident, which at 10,000,000 rows added
+60-90 MiB to the peak (about 1,000 MiB instead of 920 MiB when measured); jemalloc
+returning them after 0.1 s does not, at the same speed. (Returning them at once, a
+decay of 0, saved 20 MiB more but made the 10,000,000-row run 10 % slower.)
 """
 
 from __future__ import annotations
