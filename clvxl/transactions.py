@@ -785,13 +785,20 @@ class _StringsWriter:
     ``pa.concat_arrays`` would need every piece and the result at once; here each
     piece can be let go of as soon as it is written. The space is an upper bound
     (``pieces``, every string that may be written); what is never written is never
-    touched, so it costs address space, not memory.
+    touched, so it costs address space, not memory. Text of 2 GiB or more becomes a
+    ``large_string`` array (64-bit offsets).
     """
+
+    LARGE = 2**31  # bytes of text that need 64-bit offsets
 
     def __init__(self, pieces: list[list[pa.Array]]) -> None:
         arrays = [a for bucket in pieces for a in bucket]
-        self.offsets = np.zeros(sum(len(a) for a in arrays) + 1, dtype=np.int32)
-        self.data = np.empty(sum(_text_bytes(a) for a in arrays), dtype=np.uint8)
+        size = sum(_text_bytes(a) for a in arrays)
+        self.large = size >= self.LARGE
+        self.offsets = np.zeros(
+            sum(len(a) for a in arrays) + 1, dtype=np.int64 if self.large else np.int32
+        )
+        self.data = np.empty(size, dtype=np.uint8)
         self.count = 0
 
     def append(self, strings: pa.Array) -> None:
@@ -807,11 +814,12 @@ class _StringsWriter:
             self.data[end : end + size] = data[offsets[0] : offsets[-1]]
         self.count += n
 
-    def finish(self) -> pa.StringArray:
+    def finish(self) -> pa.Array:
         """The strings written, without a copy."""
         offsets = self.offsets[: self.count + 1]
         data = self.data[: offsets[-1]]
-        return pa.StringArray.from_buffers(self.count, pa.py_buffer(offsets), pa.py_buffer(data))
+        kind = pa.LargeStringArray if self.large else pa.StringArray
+        return kind.from_buffers(self.count, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _text_bytes(strings: pa.Array) -> int:

@@ -229,3 +229,17 @@ def test_batches_cleaned_in_pieces_equal_the_log_read_whole(tmp_path, monkeypatc
     assert_same(whole, batched)
     assert batched.rejected["row"].tolist()[:3] == [2, 11, 20]
     assert "first at row 63" in batched.notes[0]
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_strings_written_piece_by_piece_equal_their_concatenation(monkeypatch, large):
+    if large:  # as for 2 GiB of text: 64-bit offsets
+        monkeypatch.setattr(transactions._StringsWriter, "LARGE", 0)
+    pieces = [[pa.array(["ab", "", "ü"]), pa.array(["xyz"])], [], [pa.array(["q", "rr", "s"])[1:]]]
+    writer = transactions._StringsWriter(pieces)
+    for bucket in pieces:
+        for strings in bucket:
+            writer.append(strings)
+    result = writer.finish()
+    assert result.type == (pa.large_string() if large else pa.string())
+    assert result.to_pylist() == ["ab", "", "ü", "xyz", "rr", "s"]
