@@ -732,14 +732,21 @@ class _IdCodes:
     BUCKETS = 16
 
     def __init__(self, many: bool) -> None:
+        self.many = many
         self.buckets = self.BUCKETS if many else 1
         self.values: list[list[pa.Array]] = [[] for _ in range(self.buckets)]
         self.sizes = np.zeros(self.buckets, dtype=np.int64)
         self.rows: list[tuple[np.ndarray, np.ndarray]] = []
+        self.whole: pa.DictionaryArray | None = None
 
     def add(self, ids: pa.Array) -> None:
-        """Code one batch's ids (a string array)."""
+        """Code one batch's ids (a string array); unless ``many``, the only batch."""
         encoded = pc.dictionary_encode(ids.cast(pa.string()))
+        if not self.many:  # one batch: coded already
+            if self.whole is not None:
+                raise ValueError("ids of more than one batch need _IdCodes(many=True)")
+            self.whole = encoded
+            return
         bucket = _buckets(encoded.dictionary, self.buckets)
         local = np.empty(len(bucket), dtype=np.int32)
         for k in range(self.buckets):
@@ -752,6 +759,11 @@ class _IdCodes:
 
     def finish(self) -> pa.DictionaryArray:
         """Every batch's ids, in order, against one dictionary."""
+        if not self.many:
+            empty = pa.DictionaryArray.from_arrays(
+                pa.array([], pa.int32()), pa.array([], pa.string())
+            )
+            return empty if self.whole is None else self.whole
         starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])  # of each bucket's ids
         code_of = np.empty(int(self.sizes.sum()), dtype=np.int32)  # bucket's id -> code
         dictionary = _StringsWriter(self.values)
