@@ -127,8 +127,29 @@ def write_table(table: pd.DataFrame, path: str | Path, escape: bool = True) -> P
             ),
         )
     if suffix == ".parquet":
-        return write_atomic(path, lambda tmp: table.to_parquet(tmp, index=False))
+        return write_atomic(path, lambda tmp: _write_parquet(table, tmp))
     raise InputError(f"cannot write {path.name}: give an output ending in .csv, .parquet or .xlsx")
+
+
+def _write_parquet(table: pd.DataFrame, path: Path) -> None:
+    """Parquet, dictionary-encoding the columns whose values repeat (dates, counts,
+    scores, categories) but not text or floating-point ones, which are mostly distinct
+    (ids, money): trying a dictionary on those only costs time (a quarter of the write).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    repeating = [
+        field.name
+        for field in arrow.schema
+        if not (
+            pa.types.is_floating(field.type)
+            or pa.types.is_string(field.type)
+            or pa.types.is_large_string(field.type)
+        )
+    ]
+    pq.write_table(arrow, path, use_dictionary=repeating)
 
 
 class Progress:
