@@ -606,11 +606,11 @@ def clean_transactions(
     roles = find_columns(log.columns, columns)
     batches = log.batches()
     peeked = list(itertools.islice(batches, 2))
+    many = len(peeked) > 1
     money = {log_column: None for role, log_column in roles.items() if role in _MONEY_ROLES}
-    if len(peeked) > 1:
+    if many:
         dates, money = _conventions(log, roles, dates)
     report = _Report(on_error)
-    many = len(peeked) > 1
     ids = {role: _IdCodes(many) for role in _ID_ROLES if role in roles}
     parts = []
     for batch in _drain(peeked, batches):
@@ -733,9 +733,8 @@ class _IdCodes:
 
     def __init__(self, many: bool) -> None:
         self.many = many
-        self.buckets = self.BUCKETS if many else 1
-        self.values: list[list[pa.Array]] = [[] for _ in range(self.buckets)]
-        self.sizes = np.zeros(self.buckets, dtype=np.int64)
+        self.values: list[list[pa.Array]] = [[] for _ in range(self.BUCKETS)]
+        self.sizes = np.zeros(self.BUCKETS, dtype=np.int64)
         self.rows: list[tuple[np.ndarray, np.ndarray]] = []
         self.whole: pa.DictionaryArray | None = None
 
@@ -747,9 +746,9 @@ class _IdCodes:
                 raise ValueError("ids of more than one batch need _IdCodes(many=True)")
             self.whole = encoded
             return
-        bucket = _buckets(encoded.dictionary, self.buckets)
+        bucket = _buckets(encoded.dictionary, self.BUCKETS)
         local = np.empty(len(bucket), dtype=np.int32)
-        for k in range(self.buckets):
+        for k in range(self.BUCKETS):
             members = np.flatnonzero(bucket == k)
             local[members] = np.arange(self.sizes[k], self.sizes[k] + len(members))
             self.sizes[k] += len(members)
@@ -760,14 +759,11 @@ class _IdCodes:
     def finish(self) -> pa.DictionaryArray:
         """Every batch's ids, in order, against one dictionary."""
         if not self.many:
-            empty = pa.DictionaryArray.from_arrays(
-                pa.array([], pa.int32()), pa.array([], pa.string())
-            )
-            return empty if self.whole is None else self.whole
+            return self.whole  # set: clean_transactions codes every batch, even an empty one
         starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])  # of each bucket's ids
         code_of = np.empty(int(self.sizes.sum()), dtype=np.int32)  # bucket's id -> code
         dictionary = _StringsWriter(self.values)
-        for k in range(self.buckets):
+        for k in range(self.BUCKETS):
             unique, indices = _unique(self.values[k])
             self.values[k] = []
             code_of[starts[k] : starts[k] + self.sizes[k]] = indices + dictionary.count
@@ -853,8 +849,6 @@ def _buckets(strings: pa.Array, buckets: int) -> np.ndarray:
     hashing); ids that share all of those share a bucket, which costs balance, never
     exactness.
     """
-    if buckets == 1:
-        return np.zeros(len(strings), dtype=np.int8)
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[
         strings.offset : strings.offset + len(strings) + 1
     ]
