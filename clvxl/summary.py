@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from clvxl.errors import InputError, NoDataError
 from clvxl.memory import release_memory
-from clvxl.transactions import DAY_ZERO, all_distinct, day_numbers, text_array
+from clvxl.transactions import DAY_ZERO, all_distinct, day_numbers, one_array, text_array
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
@@ -200,10 +200,10 @@ class EngineLog:
         n = table.num_rows
         if n == 0:
             raise NoDataError("there are no transactions to summarise")
-        customers = _array(table.column("customer_id"))
+        customers = one_array(table.column("customer_id"))
         one_line = "order_id" not in table.column_names
         if not one_line:
-            orders = _array(table.column("order_id"))
+            orders = one_array(table.column("order_id"))
             one_line = all_distinct(orders)
         # Only orders of several lines need their key: otherwise NULLs, which have no buffer.
         order_key = pa.nulls(n, pa.int32()) if one_line else orders.indices
@@ -271,11 +271,6 @@ class EngineLog:
                 rows += len(values)
         release_memory()  # DuckDB's working memory, before the summary is built
         return pd.DataFrame({name: values[:rows] for name, values in columns.items()}, copy=False)
-
-
-def _array(column: pa.ChunkedArray) -> pa.Array:
-    """A column as one array: its only chunk as it is (combining would copy it)."""
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _filled(values: np.ndarray) -> np.ndarray:

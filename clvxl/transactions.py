@@ -944,14 +944,17 @@ def _repeated_lines(table: pa.Table) -> np.ndarray:
     runs on those alone.
     """
     repeated = np.zeros(table.num_rows, dtype=bool)
-    if all_distinct(table.column("order_id")):
+    orders = one_array(table.column("order_id"))
+    if all_distinct(orders):
         return repeated
-    codes = _codes(table.column("order_id"))
+    codes = orders.indices.to_numpy()
     candidates = (np.bincount(codes) > 1)[codes]
     if candidates.any():
         frame = pd.DataFrame(
             {
-                name: _codes(column) if pa.types.is_dictionary(column.type) else column.to_numpy()
+                name: one_array(column).indices.to_numpy()
+                if pa.types.is_dictionary(column.type)
+                else column.to_numpy()
                 for name, column in zip(table.column_names, table.columns, strict=True)
             }
         )
@@ -959,22 +962,19 @@ def _repeated_lines(table: pa.Table) -> np.ndarray:
     return repeated
 
 
-def all_distinct(column: pa.ChunkedArray | pa.DictionaryArray) -> bool:
-    """Whether no id of a one-chunk dictionary column occurs twice.
+def one_array(column: pa.ChunkedArray) -> pa.Array:
+    """A column of the clean table as one array: its only chunk as it is (combining
+    would copy it)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def all_distinct(ids: pa.DictionaryArray) -> bool:
+    """Whether no id of a dictionary-encoded column of the clean table occurs twice.
 
     The dictionaries are built from the rows kept, so every entry is used: the ids are
     all distinct exactly when there are as many entries as rows.
     """
-    if isinstance(column, pa.ChunkedArray):
-        if column.num_chunks == 0:
-            return True
-        column = column.chunk(0)
-    return len(column.dictionary) == len(column)
-
-
-def _codes(column: pa.ChunkedArray) -> np.ndarray:
-    """The dictionary codes of a one-chunk dictionary column."""
-    return column.chunk(0).indices.to_numpy() if column.num_chunks else np.array([], np.int32)
+    return len(ids.dictionary) == len(ids)
 
 
 def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
