@@ -74,8 +74,8 @@ class RawLog:
         [5, 7]
         """
         positions = np.asarray(positions, dtype=np.int64) + self.offset
-        if self.text_file is not None and _has_blank_lines(self.text_file):
-            lines = _data_lines(self.text_file)
+        if self.text_file is not None and _blank_lines(*_version(self.text_file)):
+            lines = _data_lines(*_version(self.text_file))
             # More rows than lines: quoted fields span lines, so the lines do not tell.
             if len(lines) >= self.offset + len(self.table):
                 return lines[positions]
@@ -477,15 +477,17 @@ def _raw_batch(table, source: str, first_row: int, text_file: Path | None, offse
     return RawLog(frame, source, first_row, text_file, offset)
 
 
-def _has_blank_lines(path: Path) -> bool:
-    """Whether reading skipped empty lines (a byte search, so cheap on the normal path)."""
+def _version(path: Path) -> tuple[Path, int, int]:
+    """The file and its modification time and size: what the caches below are keyed on,
+    so that a file rewritten in place is read again."""
     stat = path.stat()
-    return _blank_lines(path, stat.st_mtime_ns, stat.st_size)
+    return path, stat.st_mtime_ns, stat.st_size
 
 
 @functools.lru_cache(maxsize=4)
 def _blank_lines(path: Path, _mtime: int, _size: int) -> bool:
-    """Blank lines before the last line with content, read in 1 MB steps."""
+    """Whether reading skipped empty lines: blank lines before the last line with
+    content (a byte search in 1 MB steps, so cheap on the normal path)."""
     blank_seen, tail = False, b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
@@ -502,7 +504,7 @@ def _blank_lines(path: Path, _mtime: int, _size: int) -> bool:
 
 
 @functools.lru_cache(maxsize=2)
-def _data_lines(path: Path) -> np.ndarray:
+def _data_lines(path: Path, _mtime: int, _size: int) -> np.ndarray:
     """File line of each data row: line 1 is the header; blank lines are skipped.
 
     Only called to number rows when the file has blank lines.

@@ -243,3 +243,12 @@ def test_strings_written_piece_by_piece_equal_their_concatenation(monkeypatch, l
     result = writer.finish()
     assert result.type == (pa.large_string() if large else pa.string())
     assert result.to_pylist() == ["ab", "", "ü", "xyz", "rr", "s"]
+
+
+def test_row_numbers_follow_a_file_rewritten_in_place(tmp_path):
+    path = write(tmp_path, "customer,date,amount\n\nA,2024-01-01,x\n")
+    with pytest.raises(BadRowsError, match="row 3,"):
+        clean_transactions(read_log(path))
+    path.write_text("customer,date,amount\nA,2024-01-01,1\n\n\nB,2024-01-02,x\n", encoding="utf-8")
+    with pytest.raises(BadRowsError, match="row 5,"):
+        clean_transactions(read_log(path))
