@@ -35,7 +35,7 @@ from clvxl.models import bgnbd, gammagamma, paretonbd
 from clvxl.models._mle import pattern_index
 from clvxl.units import DAYS_PER_MONTH, TimeUnit, parse_unit
 
-__all__ = ["FittedModels", "clv", "discounted_purchases", "fit_models", "predict_customers"]
+__all__ = ["FittedModels", "clv", "discounted_purchases", "predict_customers"]
 
 PURCHASE_MODELS = {"bgnbd": bgnbd, "paretonbd": paretonbd}
 
@@ -169,17 +169,6 @@ def discounted_purchases(
     return module.p_alive(purchase, x, t_x, big_t) * total[pair_of]
 
 
-def fit_models(table: pd.DataFrame, unit: str | TimeUnit, model: str = "bgnbd") -> FittedModels:
-    """Fit the purchase model and Gamma-Gamma on a customer summary table."""
-    x, t_x, big_t, z = _columns(table)
-    keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
-    return _fit_models(keys, np.bincount(inverse), x, z, parse_unit(unit), model)
-
-
-def _columns(table: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    return tuple(table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary"))
-
-
 def _fit_models(
     keys: dict[str, np.ndarray],
     counts: np.ndarray,
@@ -231,7 +220,9 @@ def predict_customers(
         ``expected_avg_value``, ``clv``, aligned with ``table``.
     """
     unit = parse_unit(unit)
-    x, t_x, big_t, z = _columns(table)
+    x, t_x, big_t, z = (
+        table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary")
+    )
     keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
     models = _fit_models(keys, np.bincount(inverse), x, z, unit, model)
     _check_horizon(models.purchase, unit, horizon_months, discount_rate)
