@@ -249,14 +249,13 @@ def segment_summary(customers: pd.DataFrame) -> pd.DataFrame:
     0        Champions          2        0.666667     80.0            0.8
     1  Can't Lose Them          0        0.000000      0.0            0.0
     """
-    order = [name for name, _, _ in SEGMENTS]
     grouped = (
-        customers.groupby("segment")["revenue"].agg(["size", "sum"]).reindex(order, fill_value=0)
+        customers.groupby("segment")["revenue"].agg(["size", "sum"]).reindex(_NAMES, fill_value=0)
     )
     total_revenue = customers["revenue"].sum()
     return pd.DataFrame(
         {
-            "segment": order,
+            "segment": _NAMES,
             "customers": grouped["size"].to_numpy(dtype=np.int64),
             "customer_share": grouped["size"].to_numpy() / max(len(customers), 1),
             "revenue": grouped["sum"].to_numpy(dtype=float),
