@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from _reference import DATA, HERE, reference_python
 
-from clvxl.models import bgnbd, clv, gammagamma, paretonbd
+from clvxl import predict
+from clvxl.models import bgnbd, gammagamma, paretonbd
 
 CDNOW = HERE.parent.parent / "shared" / "data" / "cdnow_customers_summary_with_transactions.csv"
 
@@ -54,7 +55,7 @@ def clvxl_task(kind: str, data: pd.DataFrame):
         return best_of(lambda: gammagamma.fit(x, z))
     purchase, spend = bgnbd.fit(x, t_x, big_t), gammagamma.fit(x, z)
     # Like the lifetimes side: the prediction only, models fitted beforehand.
-    return best_of(lambda: clv.clv(purchase, spend, x, t_x, big_t, z, 12, 1.01**12 - 1))
+    return best_of(lambda: predict.predicted_clv(purchase, spend, x, t_x, big_t, z, 12, 1.01**12 - 1))
 
 
 def their_loglik(kind: str, params: dict, data: pd.DataFrame) -> float:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from clvxl import metrics, rfm, tiers
+from clvxl import predict
+from clvxl.analytics import metrics, rfm, tiers
 from clvxl.errors import ModelError
-from clvxl.models import clv as predicted
 from clvxl.summary import SUMMARY_COLUMNS, CustomerSummary
 
 __all__ = ["CUSTOMER_COLUMNS", "PREDICTION_COLUMNS", "CustomerTable", "customer_table"]
@@ -86,7 +86,7 @@ def customer_table(
     notes = list(summary.notes)
     # Predictions first: the fit's working memory is freed before the other columns exist.
     try:
-        predictions, models = predicted.predict_customers(
+        predictions, models = predict.predict_customers(
             table,
             summary.unit,
             horizon_months=horizon_months,

@@ -2,32 +2,33 @@
 
 The ribbon button ("Recalculate customers"), ``clvxl recalc`` and ``clvxl demo`` all
 call :func:`recalculate`; they differ only in where the log comes from and where the
-result goes (see :mod:`clvxl.book` for workbooks, :mod:`clvxl.output` for files).
+result goes (see :mod:`clvxl.excel.book` for workbooks, :mod:`clvxl.output` for files).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from clvxl import cohorts, metrics, rfm, tiers
+from clvxl._runtime.memory import run_stages
+from clvxl.analytics import cohorts, metrics, rfm, tiers
+from clvxl.clean import clean_transactions
+from clvxl.clean.dates import EXCEL_EPOCH
 from clvxl.customers import CustomerTable, customer_table
 from clvxl.errors import InputError, ModelError, NoDataError
-from clvxl.memory import release_memory
-from clvxl.models import validation
+from clvxl.holdout import validate
+from clvxl.models import model_info
 from clvxl.sources import LogScan, RawLog
 from clvxl.summary import CustomerSummary, EngineLog, summarize
-from clvxl.transactions import clean_transactions
+from clvxl.summary.spark import DEFAULT_MASTER
 from clvxl.units import TimeUnit, parse_unit
 
-__all__ = ["MODELS", "RecalcResult", "Settings", "kpi_table", "recalculate"]
-
-#: Purchase models the recalculation can use for predicted CLV.
-MODELS = ("bgnbd", "paretonbd")
+__all__ = ["RecalcResult", "Settings", "kpi_table", "recalculate"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Settings:
     unit : TimeUnit
         Time unit of recency, T and the fitted models.
     model : str
-        Purchase model, one of :data:`MODELS`.
+        Purchase model, one of :data:`clvxl.models.PURCHASE_MODELS`.
     """
 
     as_of: pd.Timestamp | None = None
@@ -71,8 +72,7 @@ class Settings:
             _check(self.margin, "margin", low=0, low_open=True, high=1)
         if self.cac is not None:
             _check(self.cac, "cac", low=0)
-        if self.model not in MODELS:
-            raise InputError(f"model must be one of {', '.join(MODELS)}; got {self.model!r}")
+        model_info(self.model, "purchase")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> Settings:
@@ -124,7 +124,7 @@ def _number(value: object, name: str) -> float:
 
 def _date(value: object, name: str) -> pd.Timestamp:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(value))  # Excel serial
+        return EXCEL_EPOCH + pd.Timedelta(days=int(value))  # Excel serial
     try:
         return pd.Timestamp(value).normalize()
     except (ValueError, TypeError):
@@ -165,7 +165,7 @@ class RecalcResult:
         (empty when none).
     holdout : DataFrame
         Predicted vs actual purchases when the model is fitted on the first half of
-        the log and checked on the second (:func:`clvxl.models.validation.validate`);
+        the log and checked on the second (:func:`clvxl.holdout.validate`);
         empty unless ``sheets``.
     rejected : DataFrame
         Rows set aside with ``on_error="skip"``: ``row``, ``column``, ``value``, ``reason``.
@@ -196,7 +196,7 @@ def recalculate(
     dates: str = "auto",
     dedupe: bool = False,
     engine: str = "duckdb",
-    spark_master: str = "local[*]",
+    spark_master: str = DEFAULT_MASTER,
     sheets: bool = True,
 ) -> RecalcResult:
     """Recalculate every table from a raw transaction log.
@@ -204,11 +204,11 @@ def recalculate(
     Parameters
     ----------
     raw : RawLog, LogScan or DataFrame
-        The log as read or scanned (any header names; see :mod:`clvxl.transactions`).
+        The log as read or scanned (any header names; see :mod:`clvxl.clean`).
     settings : Settings, optional
         Defaults: as of the last date, 12-month horizon, 10 % a year, weeks, BG/NBD.
     on_error : {"stop", "skip"}
-        What to do with bad rows (see :func:`clvxl.transactions.clean_transactions`).
+        What to do with bad rows (see :func:`clvxl.clean.clean_transactions`).
     columns : mapping, optional
         Role → header name overrides.
     dates : {"auto", "dayfirst", "monthfirst"}
@@ -228,25 +228,72 @@ def recalculate(
     RecalcResult
     """
     settings = settings or Settings()
-    log = clean_transactions(raw, columns=columns, on_error=on_error, dates=dates, dedupe=dedupe)
-    release_memory()  # after each stage of a long log: see clvxl.memory
-    rejected, notes = log.rejected, log.notes
+    encode = functools.partial(
+        _encode,
+        cleaning={"columns": columns, "on_error": on_error, "dates": dates, "dedupe": dedupe},
+        engine=engine,
+        spark_master=spark_master,
+        sheets=sheets,
+    )
+    summarise = functools.partial(_summarise, settings=settings)
+    return run_stages(raw, encode, summarise, _result)
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """The clean log encoded for the engine, and what cleaning reported."""
+
+    log: EngineLog
+    clean: pd.DataFrame | None  # the clean transactions, for the cohort table
+    rejected: pd.DataFrame
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Summarised:
+    """The summary and what is built beside it; the log only for the holdout check."""
+
+    summary: CustomerSummary
+    settings: Settings
+    cohorts: pd.DataFrame
+    log: EngineLog | None
+    rejected: pd.DataFrame
+    notes: tuple[str, ...]
+
+
+def _encode(
+    raw: RawLog | LogScan | pd.DataFrame,
+    cleaning: Mapping[str, object],
+    engine: str,
+    spark_master: str,
+    sheets: bool,
+) -> _Encoded:
+    log = clean_transactions(raw, **cleaning)
     engine_log = EngineLog.from_clean(log.table, engine, spark_master)
-    clean = log.transactions if sheets else None  # for the cohort table
-    # From here on only the encoded log is needed: letting go of the rest keeps a long
-    # log's peak memory to the largest single stage.
-    del log
-    summary = summarize(engine_log, settings.as_of, settings.unit)
-    settings = dataclasses.replace(settings, as_of=summary.as_of)
+    clean = log.transactions if sheets else None
+    return _Encoded(engine_log, clean, log.rejected, log.notes)
+
+
+def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
+    summary = summarize(encoded.log, settings.as_of, settings.unit)
     cohort_table = pd.DataFrame()
-    if clean is not None:
+    if encoded.clean is not None:
+        clean = encoded.clean
         cohort_table = cohorts.cohort_retention(clean[clean["date"] <= summary.as_of])
-        del clean
-    if not sheets:
-        del engine_log  # only the holdout check needs it
-    release_memory()
-    built = customer_table(
+    return _Summarised(
         summary,
+        dataclasses.replace(settings, as_of=summary.as_of),
+        cohort_table,
+        encoded.log if encoded.clean is not None else None,
+        encoded.rejected,
+        encoded.notes,
+    )
+
+
+def _result(summarised: _Summarised) -> RecalcResult:
+    settings = summarised.settings
+    built = customer_table(
+        summarised.summary,
         margin=settings.margin,
         horizon_months=settings.horizon_months,
         discount_rate=settings.discount_rate,
@@ -254,20 +301,19 @@ def recalculate(
     )
     customers = built.table
     holdout, holdout_notes = (
-        _holdout(engine_log, settings, built) if sheets else (pd.DataFrame(), ())
+        _holdout(summarised.log, settings, built) if summarised.log else (pd.DataFrame(), ())
     )
-    release_memory()
     return RecalcResult(
         customers=customers,
-        kpis=kpi_table(summary, built, settings),
+        kpis=kpi_table(summarised.summary, built, settings),
         segments=rfm.segment_summary(customers),
         tiers=tiers.tier_summary(customers["clv_historic"].to_numpy()),
-        cohorts=cohort_table,
+        cohorts=summarised.cohorts,
         model=_model_table(built),
         holdout=holdout,
-        rejected=rejected,
+        rejected=summarised.rejected,
         settings=settings,
-        notes=notes + built.notes + holdout_notes,
+        notes=summarised.notes + built.notes + holdout_notes,
     )
 
 
@@ -275,7 +321,7 @@ def _holdout(transactions: EngineLog, settings: Settings, built: CustomerTable):
     if built.models is None:
         return pd.DataFrame(), ()
     try:
-        return validation.validate(transactions, settings.as_of, settings.unit, settings.model), ()
+        return validate(transactions, settings.as_of, settings.unit, settings.model), ()
     except (ModelError, NoDataError) as exc:
         return pd.DataFrame(), (f"no holdout check of the model: {exc}",)
 

@@ -14,6 +14,7 @@ import functools
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,18 @@ import pandas as pd
 
 from clvxl.errors import InputError, NoDataError
 
-__all__ = ["BATCH_ROWS", "LogScan", "RawLog", "read_log", "read_sql", "scan_log", "scan_sql"]
+__all__ = [
+    "BATCH_ROWS",
+    "LogScan",
+    "RawLog",
+    "demo_log",
+    "parse_package_xml",
+    "read_log",
+    "read_sql",
+    "scan_log",
+    "scan_sql",
+    "sheet_rows",
+]
 
 #: File types :func:`read_log` understands (and a folder of ``.parquet`` files).
 SUPPORTED = (".csv", ".txt", ".tsv", ".parquet", ".xlsx", ".xlsm")
@@ -559,6 +571,35 @@ def _declares_doctype(package: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
     return False
 
 
+def parse_package_xml(data: bytes):
+    """An XML part of a workbook package as an element tree, refusing entity tricks.
+
+    For the Excel edge's own reading of a package (:mod:`clvxl.excel.freeze`): the one
+    safe XML parser of the project, so that no other module parses package XML itself.
+    """
+    from defusedxml import ElementTree
+
+    return ElementTree.fromstring(data)
+
+
+def sheet_rows(path: str | Path, sheet: str) -> list[list[object]] | None:
+    """The cell values of one sheet of a workbook, row by row; None when it has no such sheet.
+
+    The package is checked first (zip bombs, entity declarations), as for a log.
+    """
+    import python_calamine as pc
+
+    path = Path(path)
+    _check_package(path)
+    try:
+        book = pc.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several private error types
+        raise InputError(f"{path.name} cannot be opened as an Excel workbook ({exc})") from None
+    if sheet not in book.sheet_names:
+        return None
+    return book.get_sheet_by_name(sheet).to_python()
+
+
 def _read_workbook(path: Path, sheet: str | None) -> RawLog:
     import python_calamine as pc
 
@@ -593,3 +634,12 @@ def _read_workbook(path: Path, sheet: str | None) -> RawLog:
     frame = pd.DataFrame(values[1:], columns=header, dtype=object)
     first_row = data.start[0] + 2 if data.start else 2
     return RawLog.from_frame(frame, f"{path.name}, sheet {sheet}", first_row)
+
+
+def demo_log() -> RawLog:
+    """The demo transaction log shipped inside the package (CDNOW, see its README)."""
+    with resources.files("clvxl").joinpath("data/demo_transactions.csv").open("rb") as fh:
+        table = pd.read_csv(
+            fh, dtype={"order_id": str, "customer_id": str}, parse_dates=["order_date"]
+        )
+    return RawLog.from_frame(table, "the demo log")

@@ -2,8 +2,8 @@
 
 A per-customer summary, a fitted model and a prediction all carry their
 :class:`TimeUnit`. Mixing units silently is the classic way to inflate CLV
-fourfold (fitting in weeks and predicting in days), so conversions are
-explicit and go through :func:`convert`.
+fourfold (fitting in weeks and predicting in days), so a unit is never assumed:
+predictions refuse customer data in another unit than the model's.
 
 A month is the average Gregorian month, 365.25 / 12 = 30.4375 days.
 """
@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from enum import Enum
 
-import numpy as np
-
 from clvxl.errors import InputError
 
-__all__ = ["DAYS_PER_MONTH", "TimeUnit", "convert", "parse_unit"]
+__all__ = ["DAYS_PER_MONTH", "UNIT_NAMES", "TimeUnit", "parse_unit"]
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -41,6 +39,10 @@ class TimeUnit(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The units' names, as options and Settings list them.
+UNIT_NAMES: tuple[str, ...] = tuple(unit.value for unit in TimeUnit)
 
 
 _ALIASES = {
@@ -75,20 +77,5 @@ def parse_unit(value: str | TimeUnit) -> TimeUnit:
         return value
     key = str(value).strip().lower()
     if key not in _ALIASES:
-        raise InputError(f"time unit must be one of days, weeks, months; got {value!r}")
+        raise InputError(f"time unit must be one of {', '.join(UNIT_NAMES)}; got {value!r}")
     return TimeUnit(_ALIASES[key])
-
-
-def convert(value, from_unit: str | TimeUnit, to_unit: str | TimeUnit):
-    """Convert a duration (scalar or array) from one time unit to another.
-
-    Examples
-    --------
-    >>> convert(2, "weeks", "days")
-    14.0
-    >>> round(convert(12, "months", "weeks"), 4)
-    52.1786
-    """
-    factor = parse_unit(from_unit).days / parse_unit(to_unit).days
-    result = np.multiply(value, factor)
-    return float(result) if np.ndim(result) == 0 else result

@@ -15,11 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clvxl import transactions
+from clvxl.clean import _idcodes, clean_transactions
+from clvxl.clean import log as clean_log
+from clvxl.clean._idcodes import _buckets
 from clvxl.errors import BadRowsError, InputError, NoDataError
 from clvxl.recalc import recalculate
 from clvxl.sources import read_log, read_sql, scan_log, scan_sql
-from clvxl.transactions import _buckets, clean_transactions
 
 
 def write(tmp_path, text: str, name: str = "log.csv"):
@@ -220,7 +221,7 @@ def test_an_ids_bucket_is_the_same_whatever_stands_beside_it(ids, skip):
 
 @pytest.mark.parametrize("piece_rows", [1, 3])
 def test_batches_cleaned_in_pieces_equal_the_log_read_whole(tmp_path, monkeypatch, piece_rows):
-    monkeypatch.setattr(transactions, "_PIECE_ROWS", piece_rows)
+    monkeypatch.setattr(clean_log, "_PIECE_ROWS", piece_rows)
     rows = [f"O{i},C{i % 5},2024-01-{i % 28 + 1:02d},{'x' if i % 9 == 0 else i}" for i in range(60)]
     rows.insert(20, "")  # later rows are one line further down
     rows.append("O3,C3,2024-01-04,3")  # repeats line 5 exactly
@@ -234,9 +235,9 @@ def test_batches_cleaned_in_pieces_equal_the_log_read_whole(tmp_path, monkeypatc
 @pytest.mark.parametrize("large", [False, True])
 def test_strings_written_piece_by_piece_equal_their_concatenation(monkeypatch, large):
     if large:  # as for 2 GiB of text: 64-bit offsets
-        monkeypatch.setattr(transactions._StringsWriter, "LARGE", 0)
+        monkeypatch.setattr(_idcodes._StringsWriter, "LARGE", 0)
     pieces = [[pa.array(["ab", "", "ü"]), pa.array(["xyz"])], [], [pa.array(["q", "rr", "s"])[1:]]]
-    writer = transactions._StringsWriter(pieces)
+    writer = _idcodes._StringsWriter(pieces)
     for bucket in pieces:
         for strings in bucket:
             writer.append(strings)

@@ -13,9 +13,9 @@ import python_calamine as pc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from clvxl.book import FileBook, recalc_book  # noqa: E402
 from clvxl.cli import main  # noqa: E402
 from clvxl.customers import CUSTOMER_COLUMNS  # noqa: E402
+from clvxl.excel.book import FileBook, recalc_book  # noqa: E402
 from clvxl_addin import XlwingsBook  # noqa: E402
 
 

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import clvxl.recalccmd
+import clvxl.cli.recalc
 from clvxl.cli import main
-from clvxl.recalccmd import demo_log
+from clvxl.sources import demo_log
 
 DEMO = demo_log().table  # customer_id, order_date, amount, ... as shipped
 
@@ -90,12 +90,12 @@ def test_query_mistakes_are_explained(tmp_path, demo_csv, capsys, args, message)
 def test_more_rows_than_a_sheet_holds_is_refused_before_any_work(
     tmp_path, demo_csv, capsys, monkeypatch
 ):
-    monkeypatch.setattr(clvxl.recalccmd, "EXCEL_MAX_ROWS", 1000)
+    monkeypatch.setattr(clvxl.cli.recalc, "EXCEL_MAX_ROWS", 1000)
 
     def no_work(*args, **kwargs):
         raise AssertionError("recalculated although the output cannot hold the log")
 
-    monkeypatch.setattr(clvxl.recalccmd, "recalculate", no_work)
+    monkeypatch.setattr(clvxl.cli.recalc, "recalculate", no_work)
     out = tmp_path / "c.xlsx"
     assert main(["recalc", str(demo_csv), "-o", str(out)]) == 2
     err = capsys.readouterr().err

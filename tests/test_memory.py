@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from clvxl.memory import prompt_release, release_memory
+from clvxl._runtime.memory import prompt_release, release_memory
 
 
 @pytest.fixture

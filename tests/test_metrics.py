@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clvxl import metrics as m
+from clvxl.analytics import metrics as m
 from clvxl.errors import InputError
 
 

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clvxl.clean import clean_transactions
 from clvxl.errors import BadRowsError
 from clvxl.recalc import recalculate
 from clvxl.sources import read_log
-from clvxl.transactions import clean_transactions
 
 HEADER = ["customer_id", "order_date", "amount"]
 EXPECTED = {

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clvxl import holdout
+from clvxl.clean import clean_transactions
 from clvxl.cli import main
 from clvxl.errors import InputError
-from clvxl.models import bgbb, bgnbd, sbg, validation
+from clvxl.models import bgbb, bgnbd, sbg
 from clvxl.summary import calibration_holdout
-from clvxl.transactions import clean_transactions
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_sbg_retention_survival_and_derl():
     # S(t) is the product of the retention rates.
     assert sbg.survival(m, 3) == pytest.approx(np.prod(sbg.retention(m, [1, 2, 3])))
     assert sbg.derl(m, 0.10, 7) == pytest.approx(7.53, abs=0.005)
-    assert sbg.clv(m, 100.0, 0.10, 7) == pytest.approx(753.0, abs=0.5)
+    assert sbg.residual_value(m, 100.0, 0.10, 7) == pytest.approx(753.0, abs=0.5)
 
 
 def test_sbg_refuses_a_growing_cohort():
@@ -72,7 +73,7 @@ def test_holdout_table_on_cdnow(cdnow_sample):
     tx = clean_transactions(cdnow_sample[["customer_id", "date", "amount"]]).transactions
     table = calibration_holdout(tx, "1997-09-30", "1998-06-30", "weeks").table
     model = bgnbd.fit(table["frequency"], table["recency"], table["T"])
-    result = validation.holdout_table(model, table).set_index("calibration_purchases")
+    result = holdout.holdout_table(model, table).set_index("calibration_purchases")
     assert result.loc["all", "customers"] == 2357
     # Actual repeat purchases in weeks 40-78, counted from the log.
     assert result.loc["all", "actual"] == pytest.approx(table["frequency_holdout"].mean())

@@ -12,7 +12,7 @@ from clvxl.cli import main
 from clvxl.customers import CUSTOMER_COLUMNS
 from clvxl.errors import InputError
 from clvxl.recalc import Settings, recalculate
-from clvxl.recalccmd import demo_log
+from clvxl.sources import demo_log
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from render_workbook import render_pdf, render_png  # noqa: E402
 
-from clvxl.excelcmd import TEMPLATE  # noqa: E402
-from clvxl.workbook import SHEETS  # noqa: E402
+from clvxl.excel import TEMPLATE  # noqa: E402
+from clvxl.excel.workbook import SHEETS  # noqa: E402
 
 needs_office = pytest.mark.skipif(
     shutil.which("soffice") is None or shutil.which("pdftotext") is None,

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import rankdata
 
-from clvxl import cohorts, rfm, tiers
+from clvxl.analytics import cohorts, rfm, tiers
 from clvxl.errors import InputError
 
 # The whole (R, FM) map of the documented rule order; FM = (F + M) / 2 in steps of 0.5.

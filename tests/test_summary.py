@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clvxl.clean import clean_transactions
 from clvxl.errors import InputError, NoDataError
 from clvxl.summary import calibration_holdout, summarize
-from clvxl.transactions import clean_transactions
 
 
 def log(rows: list[tuple]) -> pd.DataFrame:
@@ -215,7 +215,7 @@ def test_adding_a_customer_leaves_the_others_unchanged(data, day, amount):
 def test_a_query_run_in_parts_gives_the_whole_result(data, lines_per_part, refund):
     # A long log is summarised a part of the customers at a time (EngineLog.query);
     # cut it into parts of a few lines here and nothing may change.
-    import clvxl.summary as summary_module
+    import clvxl.summary.engine as summary_module
 
     table = frame(data)
     table.loc[len(table)] = ["f", pd.Timestamp("2024-02-01"), refund, "refund"]  # refund only

@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 import xlsxwriter
 
+from clvxl.clean import clean_transactions, find_columns
 from clvxl.errors import BadRowsError, InputError, NoDataError
 from clvxl.sources import RawLog, read_log, scan_log
-from clvxl.transactions import clean_transactions, find_columns
 
 
 def clean(table: pd.DataFrame, **kwargs) -> pd.DataFrame:
@@ -305,7 +305,7 @@ def test_password_protected_workbook_is_explained(tmp_path):
 
 
 def test_repeated_lines_need_the_same_order_id_and_values():
-    from clvxl.transactions import _repeated_lines
+    from clvxl.clean.report import _repeated_mask
 
     table = pa.table(
         {
@@ -313,7 +313,7 @@ def test_repeated_lines_need_the_same_order_id_and_values():
             "amount": [5.0, 5.0, 5.0, 6.0, 5.0],
         }
     )
-    assert _repeated_lines(table).tolist() == [False, True, False, False, False]
+    assert _repeated_mask(table).tolist() == [False, True, False, False, False]
 
 
 @pytest.mark.parametrize("read", [read_log, scan_log])

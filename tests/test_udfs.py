@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import udfs  # noqa: E402
-from clvxl.freeze import CLVXL_FUNCTIONS  # noqa: E402
+from clvxl.excel import udfs as excel_udfs  # noqa: E402
+from clvxl.excel.freeze import CLVXL_FUNCTIONS  # noqa: E402
 
 PAPER = (0.243, 4.414, 0.793, 2.426)
 
@@ -137,6 +138,7 @@ def test_generated_vba_declares_every_function(monkeypatch):
     monkeypatch.setattr(xlwings, "func", xlwings_udfs.xlfunc)
     monkeypatch.setattr(xlwings, "arg", xlwings_udfs.xlarg)
     monkeypatch.setattr(xlwings, "ret", xlwings_udfs.xlret)
+    importlib.reload(excel_udfs)  # its decorators, now the classic ones
     classic = importlib.reload(udfs)
     try:
         out = io.StringIO()
@@ -149,6 +151,7 @@ def test_generated_vba_declares_every_function(monkeypatch):
         registered = {n: f.__xlfunc__ for n, f in vars(classic).items() if hasattr(f, "__xlfunc__")}
     finally:
         monkeypatch.undo()
+        importlib.reload(excel_udfs)
         importlib.reload(udfs)
     names = list(CLVXL_FUNCTIONS)
     declared = re.findall(r"^Function (\w+)\((.*)\)$", vba, re.M)

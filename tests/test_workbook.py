@@ -10,12 +10,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from clvxl.calculator import EXAMPLES
 from clvxl.cli import main
-from clvxl.excelcmd import ADDIN, TEMPLATE, build_template
-from clvxl.freeze import CLVXL_FUNCTIONS, freeze
+from clvxl.excel import ADDIN, TEMPLATE, build_template
+from clvxl.excel.calculator import EXAMPLES
+from clvxl.excel.freeze import CLVXL_FUNCTIONS, freeze
+from clvxl.excel.workbook import SETTING_NAMES, SHEETS, read_settings, write_result_workbook
 from clvxl.recalc import recalculate
-from clvxl.workbook import SETTING_NAMES, SHEETS, read_settings, write_result_workbook
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ from scipy.special import betaln, hyp2f1
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle
 
-__all__ = ["ShiftedBetaGeoModel", "clv", "derl", "fit", "retention", "survival"]
+__all__ = ["ShiftedBetaGeoModel", "derl", "fit", "residual_value", "retention", "survival"]
 
 
 @dataclass(frozen=True)
@@ -103,13 +103,6 @@ def survival(model: ShiftedBetaGeoModel, t) -> np.ndarray:
     return np.exp(betaln(model.alpha, model.beta + t) - betaln(model.alpha, model.beta))
 
 
-def expected_lifetime(model: ShiftedBetaGeoModel) -> float:
-    """Expected lifetime in periods of a new customer, β/(α − 1) (finite for α > 1)."""
-    if model.alpha <= 1:
-        raise ModelError(f"alpha = {model.alpha:.3g} ≤ 1: the expected lifetime is unbounded")
-    return model.beta / (model.alpha - 1)
-
-
 def derl(model: ShiftedBetaGeoModel, discount_rate: float, renewals: int) -> float:
     """Discounted expected residual lifetime after ``renewals`` renewals (2010, eq. 6).
 
@@ -129,7 +122,7 @@ def derl(model: ShiftedBetaGeoModel, discount_rate: float, renewals: int) -> flo
     )
 
 
-def clv(
+def residual_value(
     model: ShiftedBetaGeoModel, margin: float, discount_rate: float, renewals: int = 0
 ) -> float:
     """Residual value of a subscriber: margin per period × DERL."""

@@ -9,22 +9,9 @@ import sys
 from pathlib import Path
 
 from clvxl.errors import InputError
-from clvxl.recalc import recalculate
-from clvxl.recalccmd import demo_log
-from clvxl.workbook import write_result_workbook
+from clvxl.excel import ADDIN, TEMPLATE, build_template
 
-__all__ = ["ADDIN", "TEMPLATE", "build_template", "register"]
-
-REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "workbook" / "clvxl-template.xlsx"
-ADDIN = REPO / "workbook" / "clvxl_addin.xlam"
-
-
-def build_template(path: str | Path = TEMPLATE) -> Path:
-    """The template: the demo log recalculated, with the Calculator sheet."""
-    raw = demo_log()
-    return write_result_workbook(path, raw.table, recalculate(raw), calculator=True)
-
+__all__ = ["register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the Excel subcommands."""
@@ -85,7 +72,7 @@ def run_install(args: argparse.Namespace) -> int:
 def run_freeze(args: argparse.Namespace) -> int:
     """Write a frozen copy and say how many formulas became values."""
     # Imported here: its XML modules cost every other command 60 ms at start-up.
-    from clvxl.freeze import freeze
+    from clvxl.excel.freeze import freeze
 
     count = freeze(args.input, args.output)
     print(f"{count} clvxl formula(s) replaced by their values in {args.output}")

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
+from clvxl.excel.workbook import read_settings, write_result_workbook
 from clvxl.recalc import RecalcResult, Settings, recalculate
 from clvxl.sources import RawLog, read_log
-from clvxl.workbook import read_settings, write_result_workbook
 
 __all__ = ["Book", "FileBook", "recalc_book"]
 

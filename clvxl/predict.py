@@ -31,14 +31,11 @@ import numpy as np
 import pandas as pd
 
 from clvxl.errors import InputError, ModelError
-from clvxl.models import bgnbd, gammagamma, paretonbd
+from clvxl.models import bgnbd, gammagamma, model_info, module_of, paretonbd
 from clvxl.models._mle import pattern_index
 from clvxl.units import DAYS_PER_MONTH, TimeUnit, parse_unit
 
-__all__ = ["FittedModels", "clv", "discounted_purchases", "predict_customers"]
-
-PURCHASE_MODELS = {"bgnbd": bgnbd, "paretonbd": paretonbd}
-
+__all__ = ["FittedModels", "discounted_purchases", "predict_customers", "predicted_clv"]
 
 @dataclass(frozen=True)
 class FittedModels:
@@ -65,11 +62,7 @@ class FittedModels:
         return pd.DataFrame(rows, columns=["model", "parameter", "value", "stderr"])
 
 
-def _module(purchase):
-    return paretonbd if isinstance(purchase, paretonbd.ParetoNBDModel) else bgnbd
-
-
-def clv(
+def predicted_clv(
     purchase,
     spend: gammagamma.GammaGammaModel,
     frequency,
@@ -108,9 +101,9 @@ def clv(
     --------
     >>> p = bgnbd.BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="weeks")
     >>> s = gammagamma.GammaGammaModel(p=6.25, q=3.74, v=15.44)
-    >>> np.round(clv(p, s, [2], [30.43], [38.86], [22.35], 12, 0.10), 2).tolist()
+    >>> np.round(predicted_clv(p, s, [2], [30.43], [38.86], [22.35], 12, 0.10), 2).tolist()
     [36.75]
-    >>> clv(p, s, [2], [30.43], [38.86], [22.35], unit="days")
+    >>> predicted_clv(p, s, [2], [30.43], [38.86], [22.35], unit="days")
     Traceback (most recent call last):
     ...
     clvxl.errors.InputError: the purchase model was fitted in weeks but the customer data is in days; ...
@@ -152,7 +145,7 @@ def discounted_purchases(
     customer, which depends on (x, T) alone; the monthly sum runs once per distinct
     (x, T) pair and is multiplied by P(alive) once at the end.
     """
-    module = _module(purchase)
+    module = module_of(purchase)
     month = DAYS_PER_MONTH / purchase.time_unit.days
     monthly_discount = (1 + discount_rate) ** (1 / 12) - 1
     x, t_x, big_t = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T))
@@ -179,9 +172,7 @@ def _fit_models(
 ) -> FittedModels:
     """Both models: the purchase model on the (x, t_x, T) patterns ``keys`` with their
     customer ``counts``, Gamma-Gamma on each customer's ``x`` and ``z``."""
-    if model not in PURCHASE_MODELS:
-        raise InputError(f"model must be one of {', '.join(PURCHASE_MODELS)}; got {model!r}")
-    purchase = PURCHASE_MODELS[model].fit(
+    purchase = model_info(model, "purchase").module.fit(
         keys["x"], keys["t_x"], keys["T"], weights=counts, time_unit=unit
     )
     return FittedModels(purchase, gammagamma.fit(x, z))
@@ -226,7 +217,7 @@ def predict_customers(
     keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
     models = _fit_models(keys, np.bincount(inverse), x, z, unit, model)
     _check_horizon(models.purchase, unit, horizon_months, discount_rate)
-    module = _module(models.purchase)
+    module = module_of(models.purchase)
     px, pt_x, pbig_t = keys["x"], keys["t_x"], keys["T"]
     horizon = horizon_months * DAYS_PER_MONTH / unit.days
     with np.errstate(all="ignore"):  # non-finite results are checked below, and said in words

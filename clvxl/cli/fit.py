@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from clvxl.clean import clean_transactions
 from clvxl.errors import InputError
-from clvxl.models import bgbb, bgnbd, gammagamma, paretonbd, sbg
+from clvxl.models import REGISTRY, bgbb, gammagamma, model_info, sbg
 from clvxl.sources import read_log
 from clvxl.summary import EngineLog, summarize
-from clvxl.transactions import clean_transactions
+from clvxl.units import UNIT_NAMES
 
 __all__ = ["fit_model", "register"]
 
@@ -37,14 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "a transaction log (summarised first), for bgbb frequency,recency,periods,weights, "
         "for sbg a survival table (--column).",
     )
-    parser.add_argument("model", choices=["bgnbd", "paretonbd", "gammagamma", "bgbb", "sbg"])
+    parser.add_argument("model", choices=list(REGISTRY))
     parser.add_argument("input", type=Path)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--column", help="sbg: the survival table's column to fit")
     parser.add_argument(
         "--unit",
         default="weeks",
-        choices=["days", "weeks", "months"],
+        choices=UNIT_NAMES,
         help="time unit when INPUT is a transaction log (default weeks)",
     )
     parser.add_argument("--as-of", help="end of the calibration period for a transaction log")
@@ -94,8 +95,7 @@ def fit_model(
     weights = _column(table, "weights", required=False)
     if model == "gammagamma":
         return gammagamma.fit(_column(table, "frequency"), _column(table, "monetary"), weights)
-    module = bgnbd if model == "bgnbd" else paretonbd
-    return module.fit(
+    return model_info(model, "purchase").module.fit(
         _column(table, "frequency"),
         _column(table, "recency"),
         _column(table, "T"),

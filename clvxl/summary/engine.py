@@ -32,18 +32,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clvxl._runtime.arrow import all_distinct, one_array, text_array
+from clvxl._runtime.memory import release_memory
+from clvxl.clean.dates import DAY_ZERO, day_numbers
 from clvxl.errors import InputError, NoDataError
-from clvxl.memory import release_memory
-from clvxl.transactions import DAY_ZERO, all_distinct, day_numbers, one_array, text_array
+from clvxl.summary.spark import DEFAULT_MASTER
+from clvxl.summary.sql import HOLDOUT_SQL, LINES_SQL, ORDERS_SQL, SUMMARY_SQL
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
     "ENGINES",
-    "HOLDOUT_SQL",
-    "LINES_SQL",
-    "ORDERS_SQL",
     "SUMMARY_COLUMNS",
-    "SUMMARY_SQL",
     "CustomerSummary",
     "EngineLog",
     "calibration_holdout",
@@ -64,54 +63,6 @@ SUMMARY_COLUMNS = [
 ]
 #: What can run the summary query.
 ENGINES = ("duckdb", "spark")
-
-#: The summary query. Input table ``tx(customer_id, order_key, day, amount, cost)`` with
-#: integer codes for the customer and order ids (grouping on integers is several times
-#: faster than on text; the text ids are put back afterwards) and ``day`` in days since
-#: 1970-01-01; parameter ``$as_of`` is a day number. ``{orders}`` is :data:`ORDERS_SQL`,
-#: or :data:`LINES_SQL` when every line is its own order. Standard SQL plus ``MIN_BY``,
-#: which DuckDB and Spark SQL both have.
-SUMMARY_SQL = """
-WITH orders AS ({orders}),
-purchase_days AS (
-    SELECT customer_id, day, SUM(amount) AS value, COUNT(*) AS orders
-    FROM orders WHERE amount >= 0
-    GROUP BY customer_id, day
-),
-customers AS (
-    SELECT customer_id, MIN(day) AS first_day, MAX(day) AS last_day,
-           COUNT(*) AS purchase_days, SUM(orders) AS orders, SUM(value) AS purchase_value,
-           MIN_BY(value, day) AS first_value
-    FROM purchase_days GROUP BY customer_id
-),
-money AS (
-    SELECT customer_id, SUM(amount) AS revenue, SUM(cost) AS cost
-    FROM orders GROUP BY customer_id
-)
-SELECT c.customer_id, c.first_day, c.last_day, c.orders, c.purchase_days - 1 AS frequency,
-       m.revenue, m.cost,
-       CASE WHEN c.purchase_days > 1
-            THEN (c.purchase_value - c.first_value) / (c.purchase_days - 1)
-            ELSE 0 END AS monetary
-FROM customers c
-JOIN money m ON m.customer_id = c.customer_id
-"""
-#: Money is summed as DECIMAL(38, 10): exact, so the summary is the same to the last
-#: digit however the engine splits the work between threads (floating-point sums are
-#: not, and the model fits would then differ in their last digits from run to run).
-_MONEY = "CAST(amount AS DECIMAL(38, 10)) AS amount, CAST(cost AS DECIMAL(38, 10)) AS cost"
-#: The lines a query reads: up to the as-of date, and the customers of one part (customer
-#: code modulo ``$parts``), so that a long log is summarised a part at a time.
-_ROWS = "day <= $as_of AND customer_id % $parts = $part"
-#: Lines sharing an order id are one order, dated by its first line.
-ORDERS_SQL = (
-    "SELECT customer_id, order_key, MIN(day) AS day, SUM(amount) AS amount, SUM(cost) AS cost "
-    f"FROM (SELECT customer_id, order_key, day, {_MONEY} FROM tx WHERE {_ROWS}) "
-    "GROUP BY customer_id, order_key"
-)
-#: Every line is an order.
-LINES_SQL = f"SELECT customer_id, day, {_MONEY} FROM tx WHERE {_ROWS}"
-
 
 @dataclass(frozen=True)
 class CustomerSummary:
@@ -169,11 +120,11 @@ class EngineLog:
     one_line_orders: bool
     has_cost: bool
     engine: str = "duckdb"
-    spark_master: str = "local[*]"
+    spark_master: str = DEFAULT_MASTER
 
     @classmethod
     def from_transactions(
-        cls, transactions: pd.DataFrame, engine: str = "duckdb", spark_master: str = "local[*]"
+        cls, transactions: pd.DataFrame, engine: str = "duckdb", spark_master: str = DEFAULT_MASTER
     ) -> EngineLog:
         """Encode clean transactions given as a DataFrame (``CleanLog.transactions``)."""
         if len(transactions) == 0:
@@ -189,7 +140,7 @@ class EngineLog:
 
     @classmethod
     def from_clean(
-        cls, table: pa.Table, engine: str = "duckdb", spark_master: str = "local[*]"
+        cls, table: pa.Table, engine: str = "duckdb", spark_master: str = DEFAULT_MASTER
     ) -> EngineLog:
         """From the compact clean table (:attr:`clvxl.transactions.CleanLog.table`).
 
@@ -244,7 +195,7 @@ class EngineLog:
         """
         text = sql.format(orders=LINES_SQL if self.one_line_orders else ORDERS_SQL)
         if self.engine == "spark":
-            from clvxl.spark import run_query
+            from clvxl.summary.spark import run_query
 
             return run_query(
                 self.tx,
@@ -425,15 +376,6 @@ def _notes(log: EngineLog, customers: int, as_of_day: int) -> tuple[str, ...]:
             f"{as_of}; they are not in the customer table"
         )
     return tuple(notes)
-
-
-#: Purchase days per customer in the holdout period (after ``$start``, up to ``$as_of``).
-HOLDOUT_SQL = """
-WITH orders AS ({orders})
-SELECT customer_id, COUNT(DISTINCT day) AS purchase_days
-FROM orders WHERE amount >= 0 AND day > $start
-GROUP BY customer_id
-"""
 
 
 def calibration_holdout(

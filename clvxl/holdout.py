@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from clvxl.errors import InputError
-from clvxl.models import bgnbd, paretonbd
-from clvxl.models.clv import PURCHASE_MODELS
+from clvxl.models import model_info, module_of
 from clvxl.summary import EngineLog, calibration_holdout
 
 __all__ = ["holdout_table", "validate"]
@@ -42,7 +41,7 @@ def holdout_table(purchase, table: pd.DataFrame, max_group: int = 7) -> pd.DataF
     """
     if "frequency_holdout" not in table:
         raise InputError("the table has no holdout columns; build it with calibration_holdout")
-    module = paretonbd if isinstance(purchase, paretonbd.ParetoNBDModel) else bgnbd
+    module = module_of(purchase)
     x, t_x, big_t = (table[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     predicted = module.expected_purchases(
         purchase, table["duration_holdout"].to_numpy(dtype=float), x, t_x, big_t
@@ -90,7 +89,7 @@ def validate(
     calibration_end = first + (as_of - first) / 2
     summary = calibration_holdout(log, calibration_end.normalize(), as_of, unit)
     table = summary.table
-    purchase = PURCHASE_MODELS[model].fit(
+    purchase = model_info(model, "purchase").module.fit(
         table["frequency"], table["recency"], table["T"], time_unit=summary.unit
     )
     return holdout_table(purchase, table)

@@ -20,17 +20,19 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from clvxl import tiers
-from clvxl.calculator import EXAMPLES
+from clvxl.analytics import tiers
 from clvxl.errors import InputError
+from clvxl.excel.calculator import EXAMPLES
 from clvxl.output import write_atomic
-from clvxl.recalc import RecalcResult, Settings
+from clvxl.recalc import RecalcResult, Settings, recalculate
+from clvxl.sources import demo_log, sheet_rows
 
 __all__ = [
     "EXCEL_MAX_ROWS",
     "SETTING_NAMES",
     "SHEETS",
     "analysis_blocks",
+    "build_template",
     "read_settings",
     "write_result_workbook",
 ]
@@ -180,6 +182,12 @@ def _write_table(
             "columns": [{"header": h} for h in headers],
         },
     )
+
+
+def build_template(path: str | Path) -> Path:
+    """Write the template: the demo log recalculated, with the Calculator sheet."""
+    raw = demo_log()
+    return write_result_workbook(path, raw.table, recalculate(raw), calculator=True)
 
 
 def write_result_workbook(
@@ -650,13 +658,8 @@ def read_settings(path: str | Path) -> dict[str, object]:
     Reads the key column written by :func:`write_result_workbook`, so moving rows
     around or editing labels does not break it.
     """
-    import python_calamine as pc
-
-    book = pc.CalamineWorkbook.from_path(str(path))
-    if "Settings" not in book.sheet_names:
-        return {}
-    values = {}
-    for row in book.get_sheet_by_name("Settings").to_python():
+    values: dict[str, object] = {}
+    for row in sheet_rows(path, "Settings") or []:
         if len(row) >= 3 and str(row[2]).strip() in SETTING_NAMES:
             values[str(row[2]).strip()] = row[1]
     return values

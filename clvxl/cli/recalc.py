@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib import resources
 from pathlib import Path
 
-import pandas as pd
-
-from clvxl.book import FileBook, recalc_book
+from clvxl._runtime.memory import prompt_release
 from clvxl.errors import InputError
-from clvxl.memory import prompt_release
+from clvxl.excel import EXCEL_MAX_ROWS, FileBook, read_settings, recalc_book, write_result_workbook
+from clvxl.models import PURCHASE_MODELS
 from clvxl.output import Progress, write_table
-from clvxl.recalc import MODELS, RecalcResult, Settings, recalculate
+from clvxl.recalc import RecalcResult, Settings, recalculate
 from clvxl.sources import (
     DATABASES,
     LogScan,
     RawLog,
+    demo_log,
     read_log,
     read_sql,
     scan_log,
     scan_sql,
 )
-from clvxl.spark import DEFAULT_MASTER
 from clvxl.summary import ENGINES
-from clvxl.workbook import EXCEL_MAX_ROWS, read_settings, write_result_workbook
+from clvxl.summary.spark import DEFAULT_MASTER
+from clvxl.units import UNIT_NAMES
 
-__all__ = ["demo_log", "register"]
+__all__ = ["register"]
 
 _COLUMN_FLAGS = {
     "customer_id": "--customer-col",
@@ -95,9 +94,9 @@ def _settings_options(parser: argparse.ArgumentParser) -> None:
         help="gross margin as a fraction, e.g. 0.3 (default: from costs, else 1)",
     )
     s.add_argument("--cac", type=float, help="customer acquisition cost, for LTV:CAC")
-    s.add_argument("--unit", choices=["days", "weeks", "months"], help="time unit (default weeks)")
+    s.add_argument("--unit", choices=UNIT_NAMES, help="time unit (default weeks)")
     s.add_argument(
-        "--model", choices=MODELS, help="purchase model for predicted CLV (default bgnbd)"
+        "--model", choices=PURCHASE_MODELS, help="purchase model for predicted CLV (default bgnbd)"
     )
     r = parser.add_argument_group("reading the log")
     r.add_argument(
@@ -280,15 +279,6 @@ def _report(result: RecalcResult, output: Path) -> None:
         )
     for note in result.notes:
         print(f"note: {note}")
-
-
-def demo_log() -> RawLog:
-    """The demo transaction log shipped inside the package (CDNOW, see its README)."""
-    with resources.files("clvxl").joinpath("data/demo_transactions.csv").open("rb") as fh:
-        table = pd.read_csv(
-            fh, dtype={"order_id": str, "customer_id": str}, parse_dates=["order_date"]
-        )
-    return RawLog.from_frame(table, "the demo log")
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -19,10 +19,11 @@ import ctypes
 import ctypes.util
 import functools
 import os
+from collections.abc import Callable
 
 import pyarrow as pa
 
-__all__ = ["prompt_release", "release_memory"]
+__all__ = ["prompt_release", "release_memory", "run_stages"]
 
 
 def release_memory() -> None:
@@ -35,6 +36,25 @@ def release_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def run_stages(value: object, *stages: Callable[[object], object]) -> object:
+    """Run ``stages`` one after the other, each on what the one before returned.
+
+    Each stage's input is let go of as soon as the stage returns, and freed memory is
+    handed back (:func:`release_memory`) before the next stage starts, so a stage's
+    leftovers never add to the next one's peak. A stage should return only what the next
+    one needs.
+
+    Examples
+    --------
+    >>> run_stages(3, lambda x: x + 1, lambda x: x * 10)
+    40
+    """
+    for stage in stages:
+        value = stage(value)
+        release_memory()
+    return value
 
 
 def prompt_release() -> None:

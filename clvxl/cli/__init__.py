@@ -15,7 +15,7 @@ import sys
 from clvxl import __version__
 from clvxl.errors import ClvxlError
 
-COMMAND_MODULES: tuple[str, ...] = ("clvxl.recalccmd", "clvxl.models.fitcmd", "clvxl.excelcmd")
+COMMAND_MODULES: tuple[str, ...] = ("clvxl.cli.recalc", "clvxl.cli.fit", "clvxl.cli.excel")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,5 +42,3 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clvxl import metrics, rfm
-from clvxl.models import bgnbd, clv, gammagamma
+from clvxl import predict
+from clvxl.analytics import metrics, rfm
+from clvxl.models import bgnbd, gammagamma
 
 __all__ = ["EXAMPLES", "Example"]
 
@@ -142,7 +143,7 @@ EXAMPLES: tuple[Example, ...] = (
         "CLV_PREDICTED",
         "The same customer, 12 months at 10 % a year, z̄ = 22.35",
         (*_CUSTOMER, ("monetary", 22.35), *_PARAMS, *_PAPER_GG.items()),
-        lambda x, t, big_t, z, r, alpha, a, b, p, q, v: clv.clv(
+        lambda x, t, big_t, z, r, alpha, a, b, p, q, v: predict.predicted_clv(
             _bg(r, alpha, a, b), gammagamma.GammaGammaModel(p=p, q=q, v=v), x, t, big_t, z
         ),
     ),

@@ -18,11 +18,10 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from defusedxml import ElementTree
-
 from clvxl.errors import InputError
+from clvxl.excel.workbook import read_settings
 from clvxl.output import write_atomic
-from clvxl.workbook import read_settings
+from clvxl.sources import parse_package_xml
 
 __all__ = ["CLVXL_FUNCTIONS", "freeze"]
 
@@ -77,8 +76,8 @@ def _freeze_cell(match: re.Match) -> str:
 
 def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → part name inside the zip."""
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    book = parse_package_xml(archive.read("xl/workbook.xml"))
+    rels = parse_package_xml(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target") for r in rels}
     paths = {}
     for sheet in book.find("m:sheets", _NS):

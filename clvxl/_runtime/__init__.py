@@ -1,0 +1,1 @@
+"""Machinery outside the domain flow: memory hand-back, Arrow helpers, BLAS threads."""

@@ -1,0 +1,178 @@
+"""Text ids of a long log coded against one dictionary without one huge hash table.
+
+Machinery for :mod:`clvxl.clean.log`: how ids are coded changes memory use, never the codes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from clvxl._runtime.memory import release_memory
+
+__all__ = ["IdCodes"]
+
+
+class IdCodes:
+    """Text ids of many batches coded against one dictionary.
+
+    A single hash table of every distinct id (Arrow's ``unify_dictionaries``) needs
+    about 100 bytes per id: 1 GB for ten million order ids. Here each batch's distinct
+    ids are spread over :attr:`BUCKETS` buckets by a hash of their bytes, and each
+    bucket is encoded on its own, so no table ever holds more than a bucket's share.
+    The codes are exact: equal ids always land in the same bucket.
+
+    Between batches a row is kept as its bucket and its place among the bucket's ids
+    (5 bytes); :meth:`finish` turns those into codes and writes the dictionary once,
+    bucket by bucket, so neither is ever held twice.
+    """
+
+    BUCKETS = 16
+
+    def __init__(self, many: bool) -> None:
+        self.many = many
+        self.values: list[list[pa.Array]] = [[] for _ in range(self.BUCKETS)]
+        self.sizes = np.zeros(self.BUCKETS, dtype=np.int64)
+        self.rows: list[tuple[np.ndarray, np.ndarray]] = []
+        self.whole: pa.DictionaryArray | None = None
+
+    def add(self, ids: pa.Array) -> None:
+        """Code one batch's ids (a string array); unless ``many``, the only batch."""
+        encoded = pc.dictionary_encode(ids.cast(pa.string()))
+        if not self.many:  # one batch: coded already
+            if self.whole is not None:
+                raise ValueError("ids of more than one batch need IdCodes(many=True)")
+            self.whole = encoded
+            return
+        bucket = _buckets(encoded.dictionary, self.BUCKETS)
+        local = np.empty(len(bucket), dtype=np.int32)
+        for k in range(self.BUCKETS):
+            members = np.flatnonzero(bucket == k)
+            local[members] = np.arange(self.sizes[k], self.sizes[k] + len(members))
+            self.sizes[k] += len(members)
+            self.values[k].append(encoded.dictionary.take(pa.array(members)))
+        indices = encoded.indices.to_numpy()
+        self.rows.append((bucket[indices], local[indices]))
+
+    def finish(self) -> pa.DictionaryArray:
+        """Every batch's ids, in order, against one dictionary."""
+        if not self.many:
+            return self.whole  # set: clean_transactions codes every batch, even an empty one
+        starts = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])  # of each bucket's ids
+        code_of = np.empty(int(self.sizes.sum()), dtype=np.int32)  # bucket's id -> code
+        dictionary = _StringsWriter(self.values)
+        for k in range(self.BUCKETS):
+            unique, indices = _unique(self.values[k])
+            self.values[k] = []
+            code_of[starts[k] : starts[k] + self.sizes[k]] = indices + dictionary.count
+            dictionary.append(unique)
+            del unique, indices
+            release_memory()  # the bucket's ids, before the next bucket is written
+        codes = np.empty(sum(len(local) for _, local in self.rows), dtype=np.int32)
+        at = 0
+        while self.rows:
+            bucket, local = self.rows.pop(0)
+            codes[at : at + len(local)] = code_of[starts[bucket] + local]
+            at += len(local)
+        return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary.finish())
+
+
+def _unique(parts: list[pa.Array]) -> tuple[pa.Array, np.ndarray]:
+    """The distinct strings of ``parts`` (one after the other), and the index of each."""
+    if len(parts) == 1:  # one batch's distinct ids: already distinct
+        return parts[0], np.arange(len(parts[0]))
+    encoded = pc.dictionary_encode(pa.concat_arrays(parts) if parts else pa.array([], pa.string()))
+    return encoded.dictionary, encoded.indices.to_numpy()
+
+
+class _StringsWriter:
+    """One string array written piece by piece into space reserved up front.
+
+    ``pa.concat_arrays`` would need every piece and the result at once; here each
+    piece can be let go of as soon as it is written. The space is an upper bound
+    (``pieces``, every string that may be written); what is never written is never
+    touched, so it costs address space, not memory. Text of 2 GiB or more becomes a
+    ``large_string`` array (64-bit offsets).
+    """
+
+    LARGE = 2**31  # bytes of text that need 64-bit offsets
+
+    def __init__(self, pieces: list[list[pa.Array]]) -> None:
+        arrays = [a for bucket in pieces for a in bucket]
+        size = sum(_text_bytes(a) for a in arrays)
+        self.large = size >= self.LARGE
+        self.offsets = np.zeros(
+            sum(len(a) for a in arrays) + 1, dtype=np.int64 if self.large else np.int32
+        )
+        self.data = np.empty(size, dtype=np.uint8)
+        self.count = 0
+
+    def append(self, strings: pa.Array) -> None:
+        """Add ``strings`` (a string array without nulls) at the end."""
+        n, size = len(strings), _text_bytes(strings)
+        offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[
+            strings.offset : strings.offset + n + 1
+        ]
+        end = self.offsets[self.count]
+        self.offsets[self.count + 1 : self.count + n + 1] = offsets[1:] - offsets[0] + end
+        if size:
+            data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
+            self.data[end : end + size] = data[offsets[0] : offsets[-1]]
+        self.count += n
+
+    def finish(self) -> pa.Array:
+        """The strings written, without a copy."""
+        offsets = self.offsets[: self.count + 1]
+        data = self.data[: offsets[-1]]
+        kind = pa.LargeStringArray if self.large else pa.StringArray
+        return kind.from_buffers(self.count, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _text_bytes(strings: pa.Array) -> int:
+    """How many bytes of text a string array holds."""
+    offsets = strings.buffers()[1]
+    if offsets is None or len(strings) == 0:
+        return 0
+    first, last = np.frombuffer(offsets, dtype=np.int32)[
+        [strings.offset, strings.offset + len(strings)]
+    ]
+    return int(last - first)
+
+
+def _buckets(strings: pa.Array, buckets: int) -> np.ndarray:
+    """A bucket in ``range(buckets)`` for each string, from a hash of its bytes.
+
+    The hash mixes the length with the first and the last eight bytes (all of a short
+    id), each read as one 64-bit number, multiplied by large odd constants (Fibonacci
+    hashing); ids that share all of those share a bucket, which costs balance, never
+    exactness.
+    """
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[
+        strings.offset : strings.offset + len(strings) + 1
+    ]
+    first, last = int(offsets[0]), int(offsets[-1])
+    # The text with eight zero bytes on each side, so that every 8-byte window exists.
+    padded = np.zeros(last - first + 16, dtype=np.uint8)
+    if last > first:
+        padded[8:-8] = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[first:last]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 8)
+    starts, ends = offsets[:-1] - first, offsets[1:] - first
+    length = np.minimum(ends - starts, 8)
+    # Bytes past a short id's end (in its head) or before its start (in its tail) are
+    # another id's: masked off. Little-endian: the head's own bytes are the low ones.
+    key = windows[starts + 8].view("<u8").ravel()  # the head, a new array; "<": bytes in order
+    key &= _LOW_BYTES[length]
+    key *= np.uint64(0x9E3779B97F4A7C15)
+    tail = windows[ends].view("<u8").ravel()
+    tail &= ~_LOW_BYTES[8 - length]
+    tail *= np.uint64(0xC2B2AE3D27D4EB4F)
+    key ^= tail
+    del tail
+    key ^= (ends - starts).astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+    key *= np.uint64(0x9E3779B97F4A7C15)
+    return ((key >> np.uint64(40)) % np.uint64(buckets)).astype(np.int8)
+
+
+#: The low k bytes of a 64-bit number set, k = 0 ... 8.
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
