@@ -145,6 +145,7 @@ def kill_when_writing_starts(cmd: list[str], output: Path) -> int | None:
     pytest.fail("the run neither wrote its output nor ended within 120 s")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_sigkill_at_any_moment_leaves_the_previous_or_the_new_complete_output(tmp_path, suffix):
     logs, out, ref = tmp_path / "logs", tmp_path / "out", tmp_path / "ref"
@@ -199,6 +200,7 @@ def test_sigkill_at_any_moment_leaves_the_previous_or_the_new_complete_output(tm
         assert temps and output.read_bytes() == previous
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_two_runs_writing_one_output_at_once_leave_one_complete_output(tmp_path, suffix):
     logs, out = tmp_path / "logs", tmp_path / "out"

@@ -116,6 +116,7 @@ def test_the_pattern_count_is_reported(demo_csv, tmp_path, capsys):
     shutil.which("java") is None and not os.environ.get("CI"),
     reason="the Spark engine needs a Java runtime (CI installs one)",
 )
+@pytest.mark.slow
 def test_spark_engine_gives_the_duckdb_result(demo_csv, tmp_path, reference):
     if not os.environ.get("CI"):  # in CI a missing pyspark is a failure, not a skip
         pytest.importorskip("pyspark")

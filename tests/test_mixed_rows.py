@@ -118,6 +118,7 @@ def check_value(reported: object, cell: str, missing: object = None) -> None:
         assert reported == cell
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(mixed_logs())
 def test_broken_rows_are_named_exactly_and_skipping_them_equals_the_valid_log(log):

@@ -19,8 +19,8 @@ PAPER_PNBD = paretonbd.ParetoNBDModel(r=0.553, alpha=10.578, s=0.606, beta=11.66
 
 
 @pytest.fixture(scope="module")
-def cdnow(shared_data) -> pd.DataFrame:
-    return pd.read_csv(shared_data / "cdnow_customers_summary_with_transactions.csv")
+def cdnow(reference_data) -> pd.DataFrame:
+    return pd.read_csv(reference_data / "cdnow_customers_summary_with_transactions.csv")
 
 
 @pytest.fixture(scope="module")

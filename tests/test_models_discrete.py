@@ -17,13 +17,13 @@ from clvxl.summary import calibration_holdout
 
 
 @pytest.fixture(scope="module")
-def donations(shared_data) -> pd.DataFrame:
-    return pd.read_csv(shared_data / "donations.csv")
+def donations(reference_data) -> pd.DataFrame:
+    return pd.read_csv(reference_data / "donations.csv")
 
 
 @pytest.fixture(scope="module")
-def survival(shared_data) -> pd.DataFrame:
-    return pd.read_csv(shared_data / "sbg_survival.csv")
+def survival(reference_data) -> pd.DataFrame:
+    return pd.read_csv(reference_data / "sbg_survival.csv")
 
 
 def test_bgbb_reproduces_fader_hardie_shang(donations):
@@ -82,8 +82,8 @@ def test_holdout_table_on_cdnow(cdnow_sample):
     assert result.loc["all", "predicted"] == pytest.approx(result.loc["all", "actual"], rel=0.15)
 
 
-def test_fit_command_json(shared_data, capsys):
-    path = shared_data / "cdnow_customers_summary_with_transactions.csv"
+def test_fit_command_json(reference_data, capsys):
+    path = reference_data / "cdnow_customers_summary_with_transactions.csv"
     assert main(["fit", "bgnbd", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"model", "params", "stderr", "loglik", "n", "time_unit"}
@@ -99,6 +99,6 @@ def test_fit_command_table_and_transaction_log(capsys):
     assert "log-likelihood" in out
 
 
-def test_fit_command_sbg_needs_a_column(shared_data, capsys):
-    assert main(["fit", "sbg", str(shared_data / "sbg_survival.csv")]) == 2
+def test_fit_command_sbg_needs_a_column(reference_data, capsys):
+    assert main(["fit", "sbg", str(reference_data / "sbg_survival.csv")]) == 2
     assert "give the survival column with --column" in capsys.readouterr().err

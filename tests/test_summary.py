@@ -109,11 +109,11 @@ def test_refunds_only_is_no_data():
         summarize(log([("A", "2024-01-01", -1.0)]))
 
 
-def test_reproduces_the_published_cdnow_summary(cdnow_sample, shared_data):
+def test_reproduces_the_published_cdnow_summary(cdnow_sample, reference_data):
     """Fader, Hardie & Lee (2005): 2,357 customers, calibration to 1997-09-30, weeks."""
     tx = clean_transactions(cdnow_sample[["customer_id", "date", "amount"]]).transactions
     s = summarize(tx, as_of="1997-09-30", unit="weeks")
-    ref = pd.read_csv(shared_data / "cdnow_customers_summary_with_transactions.csv")
+    ref = pd.read_csv(reference_data / "cdnow_customers_summary_with_transactions.csv")
     ours = s.table.assign(ID=s.table["customer_id"].astype(int)).set_index("ID").loc[ref["ID"]]
     assert len(s.table) == 2357
     assert (ours["frequency"].to_numpy() == ref["x"].to_numpy()).all()
@@ -210,6 +210,7 @@ def test_adding_a_customer_leaves_the_others_unchanged(data, day, amount):
     )
 
 
+@pytest.mark.slow
 @FAST
 @given(data=rows, lines_per_part=st.integers(1, 12), refund=st.floats(-50.0, -1.0))
 def test_a_query_run_in_parts_gives_the_whole_result(data, lines_per_part, refund):

@@ -105,10 +105,10 @@ def test_customer_table_spills_with_a_header():
     assert scores[0] == ["customer_id", "r_score", "f_score", "m_score", "rfm", "segment"]
 
 
-def test_fit_bgnbd_spills_parameters(shared_data):
+def test_fit_bgnbd_spills_parameters(reference_data):
     import pandas as pd
 
-    data = pd.read_csv(shared_data / "cdnow_customers_summary_with_transactions.csv")
+    data = pd.read_csv(reference_data / "cdnow_customers_summary_with_transactions.csv")
     table = udfs.FIT_BGNBD(data["x"].tolist(), data["t_x"].tolist(), data["T"].tolist())
     assert table[0] == ["parameter", "value"]
     assert [row[0] for row in table[1:]] == ["r", "alpha", "a", "b", "log-likelihood"]

@@ -1,0 +1,194 @@
+"""The raw log: a table as read, with the row number the user sees for each row."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clvxl.errors import InputError
+
+#: File types :func:`read_log` understands (and a folder of ``.parquet`` files).
+SUPPORTED = (".csv", ".txt", ".tsv", ".parquet", ".xlsx", ".xlsm")
+#: DuckDB database files, read with a query (:func:`read_sql`).
+DATABASES = (".duckdb", ".db")
+#: Rows per batch when a log is scanned (:func:`scan_log`): a log up to this size is
+#: read and checked in one piece.
+BATCH_ROWS = 1_000_000
+
+@dataclass(frozen=True)
+class RawLog:
+    """A transaction log as read: any header names, values not yet checked.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per data row of the source.
+    source : str
+        How to name the source in messages, e.g. ``"orders.csv"``.
+    first_row : int
+        The row (sheet) or line (text file) the user sees for the first data row.
+    text_file : Path, optional
+        For a text file: blank lines are skipped when reading, so row numbers for
+        messages are recounted from the file itself (only when there is a message).
+    offset : int
+        Data rows of the source before this table (a batch of a scanned log).
+    """
+
+    table: pd.DataFrame
+    source: str = "the table"
+    first_row: int = 2
+    text_file: Path | None = None
+    offset: int = 0
+
+    @classmethod
+    def from_frame(
+        cls, table: pd.DataFrame, source: str = "the table", first_row: int = 2
+    ) -> RawLog:
+        """Wrap a DataFrame whose first data row is row ``first_row`` for the user."""
+        return cls(table.reset_index(drop=True), source, first_row)
+
+    def row_numbers(self, positions: np.ndarray) -> np.ndarray:
+        """The row or line the user sees for each 0-based position in ``table``.
+
+        Examples
+        --------
+        >>> log = RawLog.from_frame(pd.DataFrame({"a": [1, 2, 3]}), first_row=5)
+        >>> log.row_numbers(np.array([0, 2])).tolist()
+        [5, 7]
+        """
+        positions = np.asarray(positions, dtype=np.int64) + self.offset
+        if self.text_file is not None and blank_lines(*file_version(self.text_file)):
+            lines = data_lines(*file_version(self.text_file))
+            # More rows than lines: quoted fields span lines, so the lines do not tell.
+            if len(lines) >= self.offset + len(self.table):
+                return lines[positions]
+        return positions + self.first_row
+
+    def pieces(self, rows: int) -> Iterator[RawLog]:
+        """This table in pieces of ``rows`` rows, each with its own ``offset``.
+
+        Examples
+        --------
+        >>> log = RawLog.from_frame(pd.DataFrame({"a": [1, 2, 3]}), first_row=5)
+        >>> [piece.row_numbers(np.array([0])).tolist() for piece in log.pieces(2)]
+        [[5], [7]]
+        """
+        for start in range(0, max(len(self.table), 1), rows):
+            piece = self.table.iloc[start : start + rows].reset_index(drop=True)
+            yield replace(self, table=piece, offset=self.offset + start)
+
+    @property
+    def columns(self) -> list[str]:
+        """The header names."""
+        return [str(c) for c in self.table.columns]
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[RawLog]:
+        """The table as one batch (the same interface as :meth:`LogScan.batches`)."""
+        yield self if columns is None else replace(self, table=self.table[list(columns)])
+
+@dataclass(frozen=True)
+class LogScan:
+    """A log read in batches of rows, so that a log of any length fits in memory.
+
+    Attributes
+    ----------
+    source : str
+        How to name the source in messages.
+    columns : list of str
+        The header names.
+    read : callable
+        ``read(columns)`` yields the batches as :class:`RawLog` values (each with its
+        ``offset``), reading only ``columns`` (all when None); each call reads the
+        source again from the start.
+    """
+
+    source: str
+    columns: list[str]
+    read: Callable[[Sequence[str] | None], Iterator[RawLog]]
+
+    def batches(self, columns: Sequence[str] | None = None) -> Iterator[RawLog]:
+        """The log's rows in batches of about :data:`BATCH_ROWS`."""
+        return self.read(columns)
+
+@contextlib.contextmanager
+def readable(problem: str) -> Iterator[None]:
+    """Arrow's errors on a file it cannot read, as one line: ``problem: why``.
+
+    Reading fails where the bytes are, which for a scanned log is while its batches are
+    read: wrap the iteration too, not only the opening.
+    """
+    import pyarrow as pa
+
+    try:
+        yield
+    except pa.ArrowException as exc:
+        raise InputError(f"{problem}: {exc}") from None
+
+def group_batches(
+    record_batches, batch_rows: int, source: str, first_row: int, text_file: Path | None = None
+) -> Iterator[RawLog]:
+    """Group Arrow record batches into tables of ``batch_rows`` rows, as RawLogs."""
+    import pyarrow as pa
+
+    pending: list = []
+    rows = offset = 0
+    for record_batch in record_batches:
+        pending.append(record_batch)
+        rows += record_batch.num_rows
+        while rows >= batch_rows:
+            table = pa.Table.from_batches(pending)
+            batch = raw_batch(table.slice(0, batch_rows), source, first_row, text_file, offset)
+            pending, rows = table.slice(batch_rows).to_batches(), rows - batch_rows
+            del table  # holding only the batch while it is used
+            yield batch
+            offset += batch_rows
+    if pending and (rows or not offset):  # the rest, or a log with no rows (header only)
+        yield raw_batch(pa.Table.from_batches(pending), source, first_row, text_file, offset)
+
+def raw_batch(table, source: str, first_row: int, text_file: Path | None, offset: int) -> RawLog:
+    frame = table.to_pandas(date_as_object=False)  # dates as datetime64, not Python objects
+    frame.columns = [header_name(c) for c in frame.columns]
+    return RawLog(frame, source, first_row, text_file, offset)
+
+def header_name(name: object) -> str:
+    return str(name).lstrip("\ufeff").strip()
+
+def file_version(path: Path) -> tuple[Path, int, int]:
+    """The file and its modification time and size: what the caches below are keyed on,
+    so that a file rewritten in place is read again."""
+    stat = path.stat()
+    return path, stat.st_mtime_ns, stat.st_size
+
+@functools.lru_cache(maxsize=4)
+def blank_lines(path: Path, _mtime: int, _size: int) -> bool:
+    """Whether reading skipped empty lines: blank lines before the last line with
+    content (a byte search in 1 MB steps, so cheap on the normal path)."""
+    blank_seen, tail = False, b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if blank_seen and chunk.strip(b"\r\n"):
+                return True
+            data = tail + chunk
+            at = max(data.rfind(b"\n\n"), data.rfind(b"\n\r\n"))
+            if at >= 0:
+                if data[at:].strip(b"\r\n"):
+                    return True
+                blank_seen = True
+            tail = data[-2:]
+    return False
+
+@functools.lru_cache(maxsize=2)
+def data_lines(path: Path, _mtime: int, _size: int) -> np.ndarray:
+    """File line of each data row: line 1 is the header; blank lines are skipped.
+
+    Only called to number rows when the file has blank lines.
+    """
+    with path.open("rb") as fh:
+        blank = np.fromiter((not line.strip() for line in fh), dtype=bool)
+    return (np.flatnonzero(~blank) + 1)[1:].astype(np.int64)
