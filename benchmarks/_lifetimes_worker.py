@@ -10,7 +10,7 @@ import sys
 import time
 
 import pandas as pd
-from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
+from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 from lifetimes.utils import summary_data_from_transaction_data
 
 
@@ -18,6 +18,8 @@ def summary_task(kind: str, data: pd.DataFrame) -> dict:
     start = time.perf_counter()
     if kind == "bgnbd":
         model = BetaGeoFitter().fit(data["frequency"], data["recency"], data["T"])
+    elif kind == "mbgnbd":
+        model = ModifiedBetaGeoFitter().fit(data["frequency"], data["recency"], data["T"])
     elif kind == "paretonbd":
         model = ParetoNBDFitter().fit(data["frequency"], data["recency"], data["T"])
     elif kind == "gammagamma":

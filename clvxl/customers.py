@@ -75,7 +75,8 @@ def customer_table(
         Horizon of the predicted CLV, in months.
     discount_rate : float
         Yearly discount rate of the predicted CLV.
-    model : {"bgnbd", "paretonbd"}
+    model : str
+        A purchase model of :data:`clvxl.models.PURCHASE_MODELS`.
         The purchase model; spend is always Gamma-Gamma.
 
     Returns

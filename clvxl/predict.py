@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from clvxl.errors import InputError, ModelError
-from clvxl.models import bgnbd, gammagamma, model_info, module_of, paretonbd
+from clvxl.models import bgnbd, gammagamma, mbgnbd, model_info, module_of, paretonbd
 from clvxl.models._mle import pattern_index
 from clvxl.units import DAYS_PER_MONTH, TimeUnit, parse_unit
 
@@ -41,7 +41,7 @@ __all__ = ["FittedModels", "discounted_purchases", "predict_customers", "predict
 class FittedModels:
     """The purchase model and the spend model behind the predictions."""
 
-    purchase: bgnbd.BetaGeoModel | paretonbd.ParetoNBDModel
+    purchase: bgnbd.BetaGeoModel | mbgnbd.ModifiedBetaGeoModel | paretonbd.ParetoNBDModel
     spend: gammagamma.GammaGammaModel
 
     def parameter_table(self) -> pd.DataFrame:
@@ -201,7 +201,8 @@ def predict_customers(
         The unit of ``recency`` and ``T``.
     horizon_months, discount_rate, margin : float
         See :func:`clv`.
-    model : {"bgnbd", "paretonbd"}
+    model : str
+        A purchase model of :data:`clvxl.models.PURCHASE_MODELS`.
         The purchase model.
 
     Returns

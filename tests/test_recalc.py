@@ -45,7 +45,7 @@ def test_settings_validate_and_read_named_cells():
         Settings(margin=1.2)
     with pytest.raises(InputError, match="horizon_months must be between 0 and 1200, got 0"):
         Settings(horizon_months=0)
-    with pytest.raises(InputError, match="model must be one of bgnbd, paretonbd"):
+    with pytest.raises(InputError, match="model must be one of bgnbd, mbgnbd, paretonbd"):
         Settings(model="magic")
     with pytest.raises(InputError, match="cac must be a number, got 'lots'"):
         Settings.from_mapping({"cac": "lots"})

@@ -23,9 +23,11 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from clvxl.analytics import tiers
 from clvxl.errors import InputError
 from clvxl.excel.calculator import EXAMPLES
+from clvxl.models import PURCHASE_MODELS, REGISTRY
 from clvxl.output import write_atomic
 from clvxl.recalc import RecalcResult, Settings, recalculate
 from clvxl.sources import demo_log, sheet_rows
+from clvxl.units import UNIT_NAMES
 
 __all__ = [
     "EXCEL_MAX_ROWS",
@@ -78,8 +80,12 @@ SETTING_NAMES: dict[str, tuple[str, str, str]] = {
         "Customer acquisition cost",
         "Marketing and sales spend per new customer, for LTV:CAC.",
     ),
-    "unit": ("TimeUnit", "Time unit", "days, weeks or months: the unit of recency and T."),
-    "model": ("PurchaseModel", "Purchase model", "bgnbd (BG/NBD) or paretonbd (Pareto/NBD)."),
+    "unit": ("TimeUnit", "Time unit", f"{', '.join(UNIT_NAMES)}: the unit of recency and T."),
+    "model": (
+        "PurchaseModel",
+        "Purchase model",
+        " or ".join(f"{n} ({REGISTRY[n].label})" for n in PURCHASE_MODELS) + ".",
+    ),
 }
 
 _FRIENDLY = {
@@ -460,14 +466,14 @@ def _settings_sheet(book, sheet, settings: Settings, f) -> None:
         1,
         3 + list(SETTING_NAMES).index("unit"),
         1,
-        {"validate": "list", "source": ["days", "weeks", "months"]},
+        {"validate": "list", "source": list(UNIT_NAMES)},
     )
     sheet.data_validation(
         3 + list(SETTING_NAMES).index("model"),
         1,
         3 + list(SETTING_NAMES).index("model"),
         1,
-        {"validate": "list", "source": ["bgnbd", "paretonbd"]},
+        {"validate": "list", "source": list(PURCHASE_MODELS)},
     )
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 2, 16)

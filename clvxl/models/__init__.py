@@ -9,7 +9,7 @@ line and in Settings, their labels, what they model, and their fitted type.
 Examples
 --------
 >>> PURCHASE_MODELS
-('bgnbd', 'paretonbd')
+('bgnbd', 'mbgnbd', 'paretonbd')
 >>> REGISTRY["paretonbd"].label
 'Pareto/NBD'
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from clvxl.errors import InputError
-from clvxl.models import bgbb, bgnbd, gammagamma, paretonbd, sbg
+from clvxl.models import bgbb, bgnbd, gammagamma, mbgnbd, paretonbd, sbg
 
 __all__ = ["PURCHASE_MODELS", "REGISTRY", "ModelInfo", "model_info", "module_of"]
 
@@ -57,6 +57,7 @@ REGISTRY: dict[str, ModelInfo] = {
     info.name: info
     for info in (
         ModelInfo("bgnbd", "purchase", bgnbd, bgnbd.BetaGeoModel),
+        ModelInfo("mbgnbd", "purchase", mbgnbd, mbgnbd.ModifiedBetaGeoModel),
         ModelInfo("paretonbd", "purchase", paretonbd, paretonbd.ParetoNBDModel),
         ModelInfo("gammagamma", "spend", gammagamma, gammagamma.GammaGammaModel),
         ModelInfo("bgbb", "discrete", bgbb, bgbb.BetaGeoBetaBinomModel),
@@ -78,7 +79,7 @@ def model_info(name: str, kind: str | None = None) -> ModelInfo:
     >>> model_info("sbg", "purchase")
     Traceback (most recent call last):
     ...
-    clvxl.errors.InputError: model must be one of bgnbd, paretonbd; got 'sbg'
+    clvxl.errors.InputError: model must be one of bgnbd, mbgnbd, paretonbd; got 'sbg'
     """
     names = [n for n, m in REGISTRY.items() if kind is None or m.kind == kind]
     if name not in names:
