@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 DATA = Path(__file__).resolve().parent / "data"
+#: The data folder holds fixture generators, not tests.
+collect_ignore_glob = ["data/*"]
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from threadpoolctl import threadpool_limits
 
+from clvxl._runtime.threads import one_blas_thread
 from clvxl.errors import InputError, ModelError
 from clvxl.units import parse_unit
 
@@ -154,54 +154,68 @@ def fit_mle(
         one pass. Without it, quasi-Newton steps use finite differences and a
         Nelder-Mead polish follows.
 
-    Notes
-    -----
-    The fit runs with one BLAS thread: its vector products are far too small to gain
-    from threads, and numpy's and scipy's separate OpenBLAS pools spinning against each
-    other made every optimizer step ten times slower on a two-core machine.
+    Returns
+    -------
+    Fit
+        The parameters at the optimum, their standard errors (from the Hessian there)
+        and the log-likelihood. The fit runs with one BLAS thread
+        (:func:`~clvxl._runtime.threads.one_blas_thread`).
     """
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_mle(negloglik, names, start, model, value_and_gradient)
-
-
-def _fit_mle(negloglik, names, start, model, value_and_gradient) -> Fit:
-    gradient = value_and_gradient is not None
-    # Optimise the log-likelihood per unit of its starting size: the stopping rules and
-    # finite-difference steps then behave the same for 2,000 customers or 2,000,000.
-    with np.errstate(all="ignore"):
-        at_start = (
-            value_and_gradient(np.asarray(start, dtype=float))[0]
-            if gradient
-            else negloglik(np.asarray(start, dtype=float))
+    with one_blas_thread():
+        objective = _Objective(negloglik, value_and_gradient, np.asarray(start, dtype=float))
+        best = _minimise(objective, np.log(start), model)
+        params = np.exp(best.x)
+        return Fit(
+            dict(zip(names, params.tolist(), strict=True)),
+            _stderr(_hessian_at(objective, params), names),
+            -float(best.fun) * objective.scale,
         )
-    scale = abs(at_start)
-    scale = scale if np.isfinite(scale) and scale > 1 else 1.0
 
-    def objective(log_params: np.ndarray):
+
+#: Log-parameters beyond this are a parameter running off to zero or infinity.
+_RUNAWAY = 19.0
+
+
+class _Objective:
+    """The negative log-likelihood on the log scale, per unit of its starting size.
+
+    Dividing by its size at the start makes the stopping rules and finite-difference steps
+    behave the same for 2,000 customers or 2,000,000.
+    """
+
+    def __init__(self, negloglik, value_and_gradient, start: np.ndarray) -> None:
+        self.negloglik, self.value_and_gradient = negloglik, value_and_gradient
+        self.gradient = value_and_gradient is not None
+        with np.errstate(all="ignore"):
+            at_start = value_and_gradient(start)[0] if self.gradient else negloglik(start)
+        scale = abs(at_start)
+        self.scale = scale if np.isfinite(scale) and scale > 1 else 1.0
+
+    def __call__(self, log_params: np.ndarray):
         # Trial steps may reach parameters where the likelihood overflows; such a point
         # scores 1e300 and the line search steps back, so the overflow is not news.
         with np.errstate(all="ignore"):
-            return _scaled(log_params)
+            params = np.exp(log_params)
+            if not self.gradient:
+                value = self.negloglik(params) / self.scale
+                return value if np.isfinite(value) else 1e300
+            value, grad = self.value_and_gradient(params)
+            value, grad = value / self.scale, grad * params / self.scale  # to the log scale
+            if not (np.isfinite(value) and np.isfinite(grad).all()):
+                return 1e300, np.zeros(len(params))
+            return value, grad
 
-    def _scaled(log_params: np.ndarray):
-        params = np.exp(log_params)
-        if not gradient:
-            value = negloglik(params) / scale
-            return value if np.isfinite(value) else 1e300
-        value, grad = value_and_gradient(params)
-        value, grad = value / scale, grad * params / scale  # chain rule to the log scale
-        if not (np.isfinite(value) and np.isfinite(grad).all()):
-            return 1e300, np.zeros(len(params))
-        return value, grad
 
+def _minimise(objective: _Objective, log_start: np.ndarray, model: str):
+    """L-BFGS-B from the start and from 1s; Nelder-Mead polish without a gradient."""
     best = None
-    for guess in (np.log(start), np.zeros(len(names))):
+    for guess in (log_start, np.zeros(len(log_start))):
         result = optimize.minimize(
             objective,
             guess,
             method="L-BFGS-B",
-            jac=gradient,
-            bounds=[(-20.0, 20.0)] * len(names),
+            jac=objective.gradient,
+            bounds=[(-20.0, 20.0)] * len(log_start),
             # Stop when a step improves the scaled objective by < 1e-12 relative: asking
             # for more only spends evaluations (the log-likelihood then agrees to ~1e-15,
             # the parameters to ~1e-9, and finite-difference gradients are noise below it).
@@ -211,13 +225,13 @@ def _fit_mle(negloglik, names, start, model, value_and_gradient) -> Fit:
             best = result
         # A line search that cannot improve further at a vanishing gradient has converged
         # too: the scaled objective is near 1, so its last digits are noise.
-        settled = result.success or (gradient and np.max(np.abs(result.jac)) < 1e-7)
-        if settled and np.all(np.abs(result.x) < 19.0):
+        settled = result.success or (objective.gradient and np.max(np.abs(result.jac)) < 1e-7)
+        if settled and np.all(np.abs(result.x) < _RUNAWAY):
             best = result
             break
     if best is None or not np.isfinite(best.fun) or best.fun >= 1e300:
         raise ModelError(f"the {model} model could not be fitted to these customers")
-    if not gradient and not best.success:
+    if not objective.gradient and not best.success:
         # Without a gradient, finite differences can stall short of the optimum:
         # polish with Nelder-Mead, robust and cheap on a few parameters.
         polish = optimize.minimize(
@@ -228,24 +242,21 @@ def _fit_mle(negloglik, names, start, model, value_and_gradient) -> Fit:
         )
         if polish.fun < best.fun:
             best = polish
-    if np.any(np.abs(best.x) >= 19.0):
+    if np.any(np.abs(best.x) >= _RUNAWAY):
         raise ModelError(
             f"the data cannot pin down the {model} model (a parameter ran off to "
             "zero or infinity): there are too few customers, or too little variety in "
             "how often and how recently they buy"
         )
-    params = np.exp(best.x)
+    return best
+
+
+def _hessian_at(objective: _Objective, params: np.ndarray) -> np.ndarray:
+    """The Hessian of the negative log-likelihood at the optimum (natural scale)."""
     with np.errstate(all="ignore"):  # a singular or overflowing Hessian gives NaN errors
-        hessian = (
-            _hessian_from_gradient(value_and_gradient, params)
-            if gradient
-            else _hessian(negloglik, params)
-        )
-    return Fit(
-        dict(zip(names, params.tolist(), strict=True)),
-        _stderr(hessian, names),
-        -float(best.fun) * scale,
-    )
+        if objective.gradient:
+            return _hessian_from_gradient(objective.value_and_gradient, params)
+        return _hessian(objective.negloglik, params)
 
 
 def _steps(params: np.ndarray) -> np.ndarray:
