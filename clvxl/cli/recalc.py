@@ -81,95 +81,116 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.set_defaults(func=run_demo)
 
 
+#: The options of ``clvxl recalc``, by group: (flags, argparse keywords).
+_OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
+    "settings (override an .xlsx input's Settings sheet)": [
+        (("--as-of",), {"help": "end of the observation period, YYYY-MM-DD (default: last date)"}),
+        (("--horizon",), {"type": float, "help": "CLV horizon in months (default 12)"}),
+        (
+            ("--discount-rate",),
+            {"type": float, "help": "yearly discount rate, e.g. 0.10 (default 0.10)"},
+        ),
+        (
+            ("--margin",),
+            {
+                "type": float,
+                "help": "gross margin as a fraction, e.g. 0.3 (default: from costs, else 1)",
+            },
+        ),
+        (("--cac",), {"type": float, "help": "customer acquisition cost, for LTV:CAC"}),
+        (("--unit",), {"choices": UNIT_NAMES, "help": "time unit (default weeks)"}),
+        (
+            ("--model",),
+            {
+                "choices": PURCHASE_MODELS,
+                "help": "purchase model for predicted CLV (default bgnbd)",
+            },
+        ),
+    ],
+    "reading the log": [
+        (
+            ("--on-error",),
+            {
+                "choices": ["stop", "skip"],
+                "default": "stop",
+                "help": "bad rows: stop and list them (default), or set them aside and go on",
+            },
+        ),
+        (
+            ("--dedupe",),
+            {
+                "action": "store_true",
+                "help": "count lines that repeat an earlier line exactly (an order exported twice) once",
+            },
+        ),
+        (("--sheet",), {"help": "sheet to read from a workbook without a Transactions table"}),
+        (
+            ("--sql",),
+            {
+                "metavar": "QUERY",
+                "help": 'read the log with a DuckDB query, e.g. "SELECT * FROM '
+                "read_parquet('x/*.parquet')\" (in the database file given as input, if any)",
+            },
+        ),
+        (
+            ("--engine",),
+            {
+                "choices": ENGINES,
+                "default": "duckdb",
+                "help": "what runs the per-customer summary: embedded DuckDB (default) or Spark",
+            },
+        ),
+        (
+            ("--spark-master",),
+            {
+                "default": DEFAULT_MASTER,
+                "metavar": "URL",
+                "help": f"Spark master for --engine spark (default {DEFAULT_MASTER}; "
+                "e.g. spark://host:7077, yarn)",
+            },
+        ),
+        *(
+            (
+                (flag,),
+                {"dest": f"col_{role}", "metavar": "NAME", "help": f"header of the {role} column"},
+            )
+            for role, flag in _COLUMN_FLAGS.items()
+        ),
+    ],
+    "output": [
+        (
+            ("--no-csv-escape",),
+            {
+                "action": "store_true",
+                "help": "write text starting with = + - @ as is in CSV (for machine consumers)",
+            },
+        ),
+        (("--quiet",), {"action": "store_true", "help": "no progress display"}),
+    ],
+}
+#: The Settings keys the command line can set, each from the option of its name.
+_SETTING_KEYS = ("as_of", "horizon", "discount_rate", "margin", "cac", "unit", "model")
+
+
 def _settings_options(parser: argparse.ArgumentParser) -> None:
-    s = parser.add_argument_group("settings (override an .xlsx input's Settings sheet)")
-    s.add_argument("--as-of", help="end of the observation period, YYYY-MM-DD (default: last date)")
-    s.add_argument("--horizon", type=float, help="CLV horizon in months (default 12)")
-    s.add_argument(
-        "--discount-rate", type=float, help="yearly discount rate, e.g. 0.10 (default 0.10)"
-    )
-    s.add_argument(
-        "--margin",
-        type=float,
-        help="gross margin as a fraction, e.g. 0.3 (default: from costs, else 1)",
-    )
-    s.add_argument("--cac", type=float, help="customer acquisition cost, for LTV:CAC")
-    s.add_argument("--unit", choices=UNIT_NAMES, help="time unit (default weeks)")
-    s.add_argument(
-        "--model", choices=PURCHASE_MODELS, help="purchase model for predicted CLV (default bgnbd)"
-    )
-    r = parser.add_argument_group("reading the log")
-    r.add_argument(
-        "--on-error",
-        choices=["stop", "skip"],
-        default="stop",
-        help="bad rows: stop and list them (default), or set them aside and go on",
-    )
-    order = r.add_mutually_exclusive_group()
-    order.add_argument(
-        "--dayfirst",
-        action="store_const",
-        const="dayfirst",
-        dest="dates",
-        help="read 03/04/2024 as 3 April",
-    )
-    order.add_argument(
-        "--monthfirst",
-        action="store_const",
-        const="monthfirst",
-        dest="dates",
-        help="read 03/04/2024 as 4 March",
-    )
-    r.add_argument(
-        "--dedupe",
-        action="store_true",
-        help="count lines that repeat an earlier line exactly (an order exported twice) once",
-    )
-    r.add_argument("--sheet", help="sheet to read from a workbook without a Transactions table")
-    r.add_argument(
-        "--sql",
-        metavar="QUERY",
-        help="read the log with a DuckDB query, e.g. \"SELECT * FROM read_parquet('x/*.parquet')\" "
-        "(in the database file given as input, if any)",
-    )
-    r.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="duckdb",
-        help="what runs the per-customer summary: embedded DuckDB (default) or Spark",
-    )
-    r.add_argument(
-        "--spark-master",
-        default=DEFAULT_MASTER,
-        metavar="URL",
-        help=f"Spark master for --engine spark (default {DEFAULT_MASTER}; e.g. spark://host:7077, yarn)",
-    )
-    for role, flag in _COLUMN_FLAGS.items():
-        r.add_argument(
-            flag, dest=f"col_{role}", metavar="NAME", help=f"header of the {role} column"
-        )
-    o = parser.add_argument_group("output")
-    o.add_argument(
-        "--no-csv-escape",
-        action="store_true",
-        help="write text starting with = + - @ as is in CSV (for machine consumers)",
-    )
-    o.add_argument("--quiet", action="store_true", help="no progress display")
+    for title, options in _OPTIONS.items():
+        group = parser.add_argument_group(title)
+        for flags, keywords in options:
+            group.add_argument(*flags, **keywords)
+        if title == "reading the log":
+            order = group.add_mutually_exclusive_group()
+            for how, example in (("dayfirst", "3 April"), ("monthfirst", "4 March")):
+                order.add_argument(
+                    f"--{how}",
+                    action="store_const",
+                    const=how,
+                    dest="dates",
+                    help=f"read 03/04/2024 as {example}",
+                )
 
 
 def _settings_values(args: argparse.Namespace) -> dict[str, object]:
-    names = {
-        "as_of": "as_of",
-        "horizon": "horizon",
-        "discount_rate": "discount_rate",
-        "margin": "margin",
-        "cac": "cac",
-        "unit": "unit",
-        "model": "model",
-    }
-    return {
-        key: getattr(args, attr) for key, attr in names.items() if getattr(args, attr) is not None
-    }
+    return {key: getattr(args, key) for key in _SETTING_KEYS if getattr(args, key) is not None}
 
 
 def _columns(args: argparse.Namespace) -> dict[str, str]:
@@ -180,36 +201,10 @@ def _columns(args: argparse.Namespace) -> dict[str, str]:
 
 def run_recalc(args: argparse.Namespace) -> int:
     """Run ``clvxl recalc``: read, recalculate, write completely or not at all."""
-    source, output = args.input, args.output
-    suffix = output.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".xlsx"):
-        raise InputError(
-            f"cannot write {output.name}: give an output ending in .csv, .parquet or .xlsx"
-        )
-    if source is None and not args.sql:
-        raise InputError("give a transaction log to read, or a query with --sql")
-    if source is not None and args.sql and source.suffix.lower() not in DATABASES:
-        raise InputError(
-            f"--sql runs in a DuckDB database file ({', '.join(DATABASES)}), not in {source.name}; "
-            "leave out the input to query files directly"
-        )
-    if (
-        source is not None
-        and output.exists()
-        and source.exists()
-        and output.resolve() == source.resolve()
-    ):
-        raise InputError(f"the output {output} is the input; write to another file")
-    lock = source.with_name(f"~${source.name}") if source is not None else None
-    if lock is not None and lock.exists():
-        print(
-            f"clvxl: warning: {source.name} seems to be open in Excel ({lock.name} exists); "
-            "reading the last saved version",
-            file=sys.stderr,
-        )
+    _check_paths(args)
     prompt_release()  # a batch job: its peak memory matters more than reusing freed pages
     progress = Progress(args.quiet)
-    progress.step(f"reading {source.name if source is not None else 'the query'}")
+    progress.step(f"reading {args.input.name if args.input is not None else 'the query'}")
     options = {
         "on_error": args.on_error,
         "columns": _columns(args),
@@ -218,36 +213,72 @@ def run_recalc(args: argparse.Namespace) -> int:
         "engine": args.engine,
         "spark_master": args.spark_master,
     }
-    workbook_in = source is not None and source.suffix.lower() in (".xlsx", ".xlsm")
-    if workbook_in and suffix == ".xlsx":
-        result = recalc_book(FileBook(source, output), _settings_values(args), **options)
+    if _is_workbook(args.input) and args.output.suffix.lower() == ".xlsx":
+        result = recalc_book(FileBook(args.input, args.output), _settings_values(args), **options)
         if len(result.rejected):
-            write_table(result.rejected, _rejected_path(output), escape=not args.no_csv_escape)
+            write_table(result.rejected, _rejected_path(args.output), escape=not args.no_csv_escape)
     else:
-        if (
-            suffix == ".xlsx" or workbook_in
-        ):  # a workbook output shows the log; a workbook is read whole
-            raw = read_sql(args.sql, args.input) if args.sql else read_log(source, args.sheet)
-        else:  # in batches: a log of any length
-            raw = scan_sql(args.sql, args.input) if args.sql else scan_log(source)
-        if suffix == ".xlsx" and len(raw.table) >= EXCEL_MAX_ROWS:
-            raise InputError(
-                f"{raw.source} has {len(raw.table):,} rows, more than an Excel sheet holds "
-                f"({EXCEL_MAX_ROWS - 1:,} below the header); write the customer table to "
-                ".parquet or .csv instead"
-            )
-        values = read_settings(source) if workbook_in else {}
-        values.update(_settings_values(args))
-        progress.step("recalculating")
-        result = recalculate(
-            raw, Settings.from_mapping(values), sheets=suffix == ".xlsx", **options
-        )
-        progress.step(f"writing {output.name}")
-        _write(result, raw, output, escape=not args.no_csv_escape)
+        result = _recalc_log(args, options, progress)
     progress.done()
     if not args.quiet:
-        _report(result, output)
+        _report(result, args.output)
     return 0
+
+
+def _is_workbook(path: Path | None) -> bool:
+    return path is not None and path.suffix.lower() in (".xlsx", ".xlsm")
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse, before any work, what cannot be read or written; warn of an open workbook."""
+    source, output = args.input, args.output
+    if output.suffix.lower() not in (".csv", ".parquet", ".xlsx"):
+        raise InputError(
+            f"cannot write {output.name}: give an output ending in .csv, .parquet or .xlsx"
+        )
+    if source is None and not args.sql:
+        raise InputError("give a transaction log to read, or a query with --sql")
+    if source is None:
+        return
+    if args.sql and source.suffix.lower() not in DATABASES:
+        raise InputError(
+            f"--sql runs in a DuckDB database file ({', '.join(DATABASES)}), not in {source.name}; "
+            "leave out the input to query files directly"
+        )
+    if output.exists() and source.exists() and output.resolve() == source.resolve():
+        raise InputError(f"the output {output} is the input; write to another file")
+    lock = source.with_name(f"~${source.name}")
+    if lock.exists():
+        print(
+            f"clvxl: warning: {source.name} seems to be open in Excel ({lock.name} exists); "
+            "reading the last saved version",
+            file=sys.stderr,
+        )
+
+
+def _recalc_log(args: argparse.Namespace, options: dict, progress: Progress) -> RecalcResult:
+    """A log (or a workbook's log) recalculated into a table or a new workbook."""
+    source, output = args.input, args.output
+    to_workbook = output.suffix.lower() == ".xlsx"
+    if to_workbook or _is_workbook(
+        source
+    ):  # a workbook output shows the log; a workbook is read whole
+        raw = read_sql(args.sql, source) if args.sql else read_log(source, args.sheet)
+    else:  # in batches: a log of any length
+        raw = scan_sql(args.sql, source) if args.sql else scan_log(source)
+    if to_workbook and len(raw.table) >= EXCEL_MAX_ROWS:
+        raise InputError(
+            f"{raw.source} has {len(raw.table):,} rows, more than an Excel sheet holds "
+            f"({EXCEL_MAX_ROWS - 1:,} below the header); write the customer table to "
+            ".parquet or .csv instead"
+        )
+    values = read_settings(source) if _is_workbook(source) else {}
+    values.update(_settings_values(args))
+    progress.step("recalculating")
+    result = recalculate(raw, Settings.from_mapping(values), sheets=to_workbook, **options)
+    progress.step(f"writing {output.name}")
+    _write(result, raw, output, escape=not args.no_csv_escape)
+    return result
 
 
 def _write(result: RecalcResult, raw: RawLog | LogScan, output: Path, escape: bool = True) -> None:
