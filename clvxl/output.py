@@ -7,7 +7,7 @@ leaves the previous output intact and never a half-written file.
 CSV cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
 are prefixed with a single quote, as OWASP advises against CSV injection, so that
 a customer id such as ``=HYPERLINK(...)`` stays text when the file is opened in a
-spreadsheet. Numbers are never touched. ``escape_formulas=False`` turns this off for
+spreadsheet. Numbers are never touched. ``write_table(..., escape=False)`` turns this off for
 machine consumers.
 """
 

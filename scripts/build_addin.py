@@ -1,4 +1,4 @@
-"""Build workbook/clvxl_addin.xlam from xlwings' own quickstart ribbon add-in.
+"""Build clvxl/excel/templates/clvxl_addin.xlam from xlwings' own quickstart ribbon add-in.
 
     python scripts/build_addin.py
 
@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "workbook" / "clvxl_addin.xlam"
+OUT = Path(__file__).resolve().parents[1] / "clvxl" / "excel" / "templates" / "clvxl_addin.xlam"
 
 RIBBON = """<customUI xmlns="http://schemas.microsoft.com/office/2006/01/customui">
     <ribbon>

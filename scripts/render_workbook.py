@@ -1,6 +1,6 @@
 """Render a workbook's sheets to PNG with LibreOffice headless, to look at them.
 
-    python scripts/render_workbook.py workbook/clvxl-template.xlsx -o docs/images
+    python scripts/render_workbook.py clvxl/excel/templates/clvxl-template.xlsx -o docs/images
 
 Writes ``<stem>.pdf`` (one page per sheet) and ``<stem>-<page>.png``; the README's
 Dashboard picture is page 1 of the template. Needs ``soffice`` and ``pdftoppm``

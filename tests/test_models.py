@@ -1,4 +1,4 @@
-"""Probabilistic models against the published results (REFERENCE-RESULTS.md), recovery, extremes."""
+"""Probabilistic models against the published results (Fader, Hardie & Lee 2005 and others; data in tests/data), recovery, extremes."""
 
 from __future__ import annotations
 

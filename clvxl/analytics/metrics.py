@@ -7,7 +7,7 @@ raises :class:`~clvxl.errors.InputError` naming it and the value, e.g.
 
 Sources: the formulas are the standard ones of the CLV literature as summarised in
 the product's seed articles (Shopify, "Customer lifetime value"; Putler, "CLV
-formula"); the seed numbers are in ``REFERENCE-RESULTS.md``. Periods must agree:
+formula"); their worked numbers are the doctests below. Periods must agree:
 ARPU, churn and the discount rate of :func:`clv` are all per the same period
 (usually a month).
 """

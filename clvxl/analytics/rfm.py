@@ -41,7 +41,7 @@ the narrower rules before the wider ones that contain them (Can't Lose Them befo
 Loyal and At Risk; New Customers and Promising before Potential Loyalist), so that
 every name can occur; and since the published Lost (R ≤ 2, FM ≤ 2) and Hibernating
 (R 1–2, FM 1–2) are the same set, Lost is narrowed to R = 1, FM ≤ 1. Every (R, F, M)
-gets exactly one name (see ``tests/test_rfm.py`` for the full map).
+gets exactly one name (``tests/test_segments.py`` checks the whole map).
 """
 
 from __future__ import annotations
