@@ -46,6 +46,18 @@ def run_stages(value: object, *stages: Callable[[object], object]) -> object:
     leftovers never add to the next one's peak. A stage should return only what the next
     one needs.
 
+    Parameters
+    ----------
+    value : object
+        The first stage's input.
+    *stages : callable
+        Each takes the previous stage's result.
+
+    Returns
+    -------
+    object
+        The last stage's result.
+
     Examples
     --------
     >>> run_stages(3, lambda x: x + 1, lambda x: x * 10)

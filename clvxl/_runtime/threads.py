@@ -13,6 +13,11 @@ def one_blas_thread() -> AbstractContextManager:
     The fits' vector products are far too small to gain from threads, and numpy's and
     scipy's separate OpenBLAS pools spinning against each other made every optimizer
     step ten times slower on a two-core machine.
+
+    Returns
+    -------
+    context manager
+        threadpoolctl's limit, undone on leaving the ``with`` block.
     """
     from threadpoolctl import threadpool_limits
 
