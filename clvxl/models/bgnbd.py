@@ -55,6 +55,23 @@ __all__ = [
 class BetaGeoModel(ModelParams):
     """A BG/NBD model: the four parameters and how they were fitted.
 
+    Attributes
+    ----------
+    r, alpha : float
+        Shape and rate of the gamma distribution of the purchase rate λ across
+        customers (mean r / alpha purchases per ``time_unit``); positive.
+    a, b : float
+        Shape parameters of the beta distribution of the dropout probability p;
+        positive.
+    time_unit : TimeUnit, default weeks
+        The unit of every duration the model takes (a name such as ``"days"`` is
+        parsed).
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+
+    Examples
+    --------
     Build one from known parameters to predict without fitting:
 
     >>> m = BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)
