@@ -53,7 +53,23 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ParetoNBDModel(ModelParams):
-    """A Pareto/NBD model: r, alpha, s, beta and how they were fitted."""
+    """A Pareto/NBD model: r, alpha, s, beta and how they were fitted.
+
+    Attributes
+    ----------
+    r, alpha : float
+        Shape and rate of the gamma distribution of the purchase rate λ across
+        customers (mean r / alpha purchases per ``time_unit``); positive.
+    s, beta : float
+        Shape and rate of the gamma distribution of the dropout rate μ (mean
+        s / beta per ``time_unit``); positive.
+    time_unit : TimeUnit, default weeks
+        The unit of every duration the model takes (a name such as ``"days"`` is
+        parsed).
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+    """
 
     r: float
     alpha: float
