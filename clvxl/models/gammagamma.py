@@ -43,6 +43,20 @@ __all__ = ["GammaGammaModel", "expected_avg_value", "fit", "loglik", "population
 class GammaGammaModel(ModelParams):
     """A Gamma-Gamma spend model: p, q, v (γ) and how they were fitted.
 
+    Attributes
+    ----------
+    p : float
+        Shape of the gamma distribution of a customer's transaction values; positive.
+    q, v : float
+        Shape and rate (γ) of the gamma distribution across customers of the rate ν
+        of their transaction values (a customer's mean value is p / ν); positive
+        (``q`` > 1 for a finite :func:`population_mean`).
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+
+    Examples
+    --------
     >>> m = GammaGammaModel(p=6.25, q=3.74, v=15.44)
     >>> round(population_mean(m), 2)
     35.22
