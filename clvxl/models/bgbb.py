@@ -40,7 +40,20 @@ __all__ = ["BetaGeoBetaBinomModel", "expected_transactions", "fit", "loglik"]
 
 @dataclass(frozen=True)
 class BetaGeoBetaBinomModel(ModelParams):
-    """A BG/BB model: alpha, beta (transaction), gamma, delta (dropout)."""
+    """A BG/BB model: alpha, beta (transaction), gamma, delta (dropout).
+
+    Attributes
+    ----------
+    alpha, beta : float
+        Shape parameters of the beta distribution of the transaction probability p
+        at each opportunity; positive.
+    gamma, delta : float
+        Shape parameters of the beta distribution of the dropout probability θ
+        before each opportunity; positive.
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+    """
 
     alpha: float
     beta: float
