@@ -43,6 +43,17 @@ __all__ = ["ShiftedBetaGeoModel", "derl", "fit", "residual_value", "retention", 
 class ShiftedBetaGeoModel(ModelParams):
     """An sBG model: alpha and beta of the churn-probability distribution.
 
+    Attributes
+    ----------
+    alpha, beta : float
+        Shape parameters of the beta distribution of the churn probability θ per
+        period; positive.
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+
+    Examples
+    --------
     >>> m = ShiftedBetaGeoModel(alpha=0.668, beta=3.806)
     >>> round(float(retention(m, 1)), 3)
     0.851
