@@ -64,6 +64,23 @@ _ALIASES = {
 def parse_unit(value: str | TimeUnit) -> TimeUnit:
     """Read a time unit from text such as ``"weeks"``, ``"W"`` or ``"month"``.
 
+    Parameters
+    ----------
+    value : str or TimeUnit
+        A unit's name or alias: ``d``, ``day``, ``days``, ``daily`` and the same for
+        weeks and months, in any case, surrounding spaces ignored. A :class:`TimeUnit`
+        is returned as it is.
+
+    Returns
+    -------
+    TimeUnit
+        The unit.
+
+    Raises
+    ------
+    InputError
+        If ``value`` names no unit; the message lists the units.
+
     Examples
     --------
     >>> parse_unit("W")

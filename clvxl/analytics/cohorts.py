@@ -24,14 +24,26 @@ def cohort_table(transactions: pd.DataFrame, metric: str = "customers") -> pd.Da
 
     Parameters
     ----------
-    transactions : DataFrame
-        Clean transactions with ``customer_id``, ``date``, ``amount``.
-    metric : {"customers", "revenue"}
+    transactions : DataFrame of shape (n_transactions, >= 3)
+        Clean transactions with columns ``customer_id``, ``date`` (datetime64) and
+        ``amount`` (float; a negative amount is a refund).
+    metric : {"customers", "revenue"}, default "customers"
+        What each cell holds: the number of the cohort's customers who made a
+        purchase in that month, or the cohort's revenue in it (refunds included).
 
     Returns
     -------
-    DataFrame
-        Index ``cohort`` (first day of the month), columns 0, 1, 2, … months.
+    DataFrame of shape (n_cohorts, n_months)
+        Index ``cohort`` (first day of the cohort's month), columns 0, 1, 2, … months
+        since the first purchase, up to the last month of the log. Cells after the
+        log's last month are NaN (unknown, not zero); for ``"customers"`` column 0
+        (the cohort's size) is int64, the others float. Customers without a purchase
+        (only refunds) are in no cohort; without any purchase the frame is empty.
+
+    Raises
+    ------
+    InputError
+        If ``metric`` is neither ``"customers"`` nor ``"revenue"``.
 
     Examples
     --------
@@ -89,6 +101,12 @@ def cohort_table(transactions: pd.DataFrame, metric: str = "customers") -> pd.Da
 
 def cohort_retention(transactions: pd.DataFrame) -> pd.DataFrame:
     """Share of each cohort active in each month since its first purchase.
+
+    Parameters
+    ----------
+    transactions : DataFrame of shape (n_transactions, >= 3)
+        Clean transactions with columns ``customer_id``, ``date`` (datetime64) and
+        ``amount`` (float; a negative amount is a refund), as for :func:`cohort_table`.
 
     Returns
     -------

@@ -67,6 +67,24 @@ def aov(revenue, orders):
 
     .. math:: \mathrm{AOV} = \frac{\text{revenue}}{\text{orders}}
 
+    Parameters
+    ----------
+    revenue : float or array_like
+        Revenue of the period (any currency).
+    orders : float or array_like
+        Number of orders in the same period; must be positive.
+
+    Returns
+    -------
+    float or ndarray
+        Revenue per order, in the currency of ``revenue``. A float when every argument
+        is a scalar, else an ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number or ``orders`` is not positive.
+
     Examples
     --------
     >>> aov(800_000, 20_000)
@@ -83,6 +101,25 @@ def purchase_frequency(orders, customers):
 
     .. math:: F = \frac{\text{orders}}{\text{unique customers}}
 
+    Parameters
+    ----------
+    orders : float or array_like
+        Number of orders in the period; zero or more.
+    customers : float or array_like
+        Number of unique customers who ordered in the period; positive.
+
+    Returns
+    -------
+    float or ndarray
+        Orders per customer. A float when every argument is a scalar, else an ndarray
+        of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number, ``orders`` is negative or ``customers``
+        is not positive.
+
     Examples
     --------
     >>> purchase_frequency(20_000, 8_000)
@@ -97,6 +134,28 @@ def purchase_frequency(orders, customers):
 
 def cogs(opening_inventory, purchases, closing_inventory):
     r"""Cost of goods sold from inventory: opening + purchases − closing.
+
+    Parameters
+    ----------
+    opening_inventory : float or array_like
+        Value of the inventory at the start of the period; zero or more.
+    purchases : float or array_like
+        Value of the inventory bought during the period; zero or more.
+    closing_inventory : float or array_like
+        Value of the inventory at the end of the period; zero or more and at most
+        ``opening_inventory + purchases``.
+
+    Returns
+    -------
+    float or ndarray
+        Cost of goods sold, in the inventory's currency. A float when every argument
+        is a scalar, else an ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number, is negative, or the result would be
+        negative (closing inventory above opening plus purchases).
 
     Examples
     --------
@@ -123,6 +182,25 @@ def gross_margin(revenue, cogs):
     r"""Gross margin as a fraction of revenue.
 
     .. math:: m = \frac{\text{revenue} - \text{COGS}}{\text{revenue}}
+
+    Parameters
+    ----------
+    revenue : float or array_like
+        Revenue of the period; positive.
+    cogs : float or array_like
+        Cost of goods sold in the same period (see :func:`cogs`).
+
+    Returns
+    -------
+    float or ndarray
+        Gross margin as a fraction (0.4125 for 41.25 %); negative when costs exceed
+        revenue. A float when every argument is a scalar, else an ndarray of the
+        arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number or ``revenue`` is not positive.
 
     Examples
     --------
@@ -156,6 +234,27 @@ def churn_rate(customers_start, customers_end, new_customers=0):
 
     with *S* customers at the start, *N* acquired during the period and *E* at its end.
 
+    Parameters
+    ----------
+    customers_start : float or array_like
+        Customers at the start of the period, *S*; positive.
+    customers_end : float or array_like
+        Customers at the end of the period, *E*; at least *N* and at most *S + N*.
+    new_customers : float or array_like, default 0
+        Customers acquired during the period, *N*; zero or more.
+
+    Returns
+    -------
+    float or ndarray
+        Churn rate per period, a fraction between 0 and 1. A float when every argument
+        is a scalar, else an ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number, *S* is not positive, *N* or *E* is
+        negative, or *E* is outside [*N*, *S + N*].
+
     Examples
     --------
     1,000 customers, 100 new, 950 at the end: 150 lost, 15 %.
@@ -169,6 +268,26 @@ def churn_rate(customers_start, customers_end, new_customers=0):
 
 def retention_rate(customers_start, customers_end, new_customers=0):
     r"""Retention rate: customers kept over customers at the start, :math:`(E - N)/S = 1 - c`.
+
+    Parameters
+    ----------
+    customers_start : float or array_like
+        Customers at the start of the period, *S*; positive.
+    customers_end : float or array_like
+        Customers at the end of the period, *E*; at least *N* and at most *S + N*.
+    new_customers : float or array_like, default 0
+        Customers acquired during the period, *N*; zero or more.
+
+    Returns
+    -------
+    float or ndarray
+        Retention rate per period, a fraction between 0 and 1. A float when every
+        argument is a scalar, else an ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        As :func:`churn_rate`.
 
     Examples
     --------
@@ -189,6 +308,22 @@ def _churn(churn) -> np.ndarray:
 def customer_lifetime(churn):
     r"""Expected customer lifetime in periods: :math:`L = 1 / c`.
 
+    Parameters
+    ----------
+    churn : float or array_like
+        Churn rate per period, *c*; above 0 and at most 1.
+
+    Returns
+    -------
+    float or ndarray
+        Expected lifetime in periods (the periods of ``churn``). A float for a scalar
+        ``churn``, else an ndarray of its shape.
+
+    Raises
+    ------
+    InputError
+        If ``churn`` is not a finite number in (0, 1].
+
     Examples
     --------
     >>> customer_lifetime(0.25)
@@ -201,6 +336,27 @@ def arpu(revenue, customers, months=1):
     r"""Average revenue per user, per month when ``months`` is the period's length.
 
     .. math:: \mathrm{ARPU} = \frac{\text{revenue}}{\text{customers} \times \text{months}}
+
+    Parameters
+    ----------
+    revenue : float or array_like
+        Revenue over the whole period.
+    customers : float or array_like
+        Number of customers (users); positive.
+    months : float or array_like, default 1
+        Length of the period in months; positive.
+
+    Returns
+    -------
+    float or ndarray
+        Revenue per customer per month (per period when ``months`` is 1). A float when
+        every argument is a scalar, else an ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number, or ``customers`` or ``months`` is not
+        positive.
 
     Examples
     --------
@@ -218,6 +374,24 @@ def arpu(revenue, customers, months=1):
 def customer_value(aov, frequency):
     r"""Customer value: :math:`\mathrm{AOV} \times F` (value of a customer per period).
 
+    Parameters
+    ----------
+    aov : float or array_like
+        Average order value (see :func:`aov`).
+    frequency : float or array_like
+        Orders per customer per period (see :func:`purchase_frequency`); zero or more.
+
+    Returns
+    -------
+    float or ndarray
+        Value of a customer per period, in the currency of ``aov``. A float when every
+        argument is a scalar, else an ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number or ``frequency`` is negative.
+
     Examples
     --------
     >>> customer_value(40, 2.5)
@@ -233,6 +407,30 @@ def clv_simple(aov, frequency, lifespan, margin=1.0):
     r"""Simple CLV: customer value × lifespan, optionally × gross margin.
 
     .. math:: \mathrm{CLV} = \mathrm{AOV} \times F \times L \times m
+
+    Parameters
+    ----------
+    aov : float or array_like
+        Average order value.
+    frequency : float or array_like
+        Orders per customer per period; zero or more.
+    lifespan : float or array_like
+        Customer lifespan in the same periods; zero or more.
+    margin : float or array_like, default 1.0
+        Gross margin as a fraction between -1 and 1 (1: revenue, not margin).
+
+    Returns
+    -------
+    float or ndarray
+        Lifetime value of a customer, undiscounted. A float when every argument is a
+        scalar, else an ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number, ``frequency`` or ``lifespan`` is
+        negative, or ``margin`` is outside [-1, 1] (the message calls it
+        ``gross_margin``).
 
     Examples
     --------
@@ -265,6 +463,30 @@ def clv(arpu, gross_margin, churn, discount_rate=None):
     :math:`\mathrm{ARPU}\, m\, (1-c)^t / (1+d)^t` for :math:`t = 0, 1, \dots`; Gupta &
     Lehmann 2003). ARPU, churn *c* and discount rate *d* are per the same period.
 
+    Parameters
+    ----------
+    arpu : float or array_like
+        Average revenue per user per period (see :func:`arpu`).
+    gross_margin : float or array_like
+        Gross margin as a fraction between -1 and 1 (0.8 for 80 %).
+    churn : float or array_like
+        Churn rate per period, *c*; above 0 and at most 1.
+    discount_rate : float or array_like, optional
+        Discount rate per period, *d*, in [0, 1) (0.01 for 1 % a period). Without it
+        the CLV is undiscounted.
+
+    Returns
+    -------
+    float or ndarray
+        Lifetime value of a customer (discounted when ``discount_rate`` is given), in
+        the currency of ``arpu``. A float when every argument is a scalar, else an
+        ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number or is outside its range above.
+
     Examples
     --------
     >>> clv(50, 0.8, 0.05)
@@ -285,6 +507,25 @@ def clv(arpu, gross_margin, churn, discount_rate=None):
 def cac(spend, new_customers):
     r"""Customer acquisition cost: marketing and sales spend per new customer.
 
+    Parameters
+    ----------
+    spend : float or array_like
+        Marketing and sales spend of the period; zero or more.
+    new_customers : float or array_like
+        Customers acquired in the same period; positive.
+
+    Returns
+    -------
+    float or ndarray
+        Cost per new customer, in the currency of ``spend``. A float when every
+        argument is a scalar, else an ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number, ``spend`` is negative or
+        ``new_customers`` is not positive.
+
     Examples
     --------
     >>> cac(50_000, 400)
@@ -299,6 +540,24 @@ def cac(spend, new_customers):
 
 def ltv_cac(ltv, cac):
     r"""LTV:CAC ratio; about 3 is the usual target for subscription businesses.
+
+    Parameters
+    ----------
+    ltv : float or array_like
+        Lifetime value of a customer (see :func:`clv`).
+    cac : float or array_like
+        Acquisition cost of a customer (see :func:`cac`); positive.
+
+    Returns
+    -------
+    float or ndarray
+        The ratio ``ltv / cac``. A float when every argument is a scalar, else an
+        ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number or ``cac`` is not positive.
 
     Examples
     --------
@@ -315,6 +574,28 @@ def cac_payback(cac, arpu, gross_margin):
     r"""Months to earn back the acquisition cost: :math:`\mathrm{CAC} / (\mathrm{ARPU} \cdot m)`.
 
     ``arpu`` is per month.
+
+    Parameters
+    ----------
+    cac : float or array_like
+        Acquisition cost of a customer; zero or more.
+    arpu : float or array_like
+        Average revenue per user per month.
+    gross_margin : float or array_like
+        Gross margin as a fraction between -1 and 1; ``arpu × gross_margin`` must be
+        positive.
+
+    Returns
+    -------
+    float or ndarray
+        Months until the margin earned repays ``cac``. A float when every argument is
+        a scalar, else an ndarray of the arguments' broadcast shape.
+
+    Raises
+    ------
+    InputError
+        If an argument is not a finite number, ``cac`` is negative, ``gross_margin``
+        is outside [-1, 1] or the monthly margin is not positive (never paid back).
 
     Examples
     --------
@@ -333,6 +614,28 @@ def clv_historic(revenue, cost=None, margin=None):
 
     ``revenue − cost`` when costs are known, else ``revenue × margin`` (``margin``
     defaults to 1: historic revenue).
+
+    Parameters
+    ----------
+    revenue : float or array_like of shape (n_customers,)
+        Revenue of each customer so far.
+    cost : float or array_like of shape (n_customers,), optional
+        Cost of serving each customer so far. Not checked for sign.
+    margin : float or array_like, optional
+        Gross margin as a fraction between -1 and 1, used when ``cost`` is not given
+        (default 1).
+
+    Returns
+    -------
+    float or ndarray of shape (n_customers,)
+        Margin earned from each customer so far. A float when every argument is a
+        scalar.
+
+    Raises
+    ------
+    InputError
+        If both ``cost`` and ``margin`` are given, an argument is not a finite number,
+        or ``margin`` is outside [-1, 1] (the message calls it ``gross_margin``).
 
     Examples
     --------

@@ -34,6 +34,23 @@ def _values(values) -> np.ndarray:
 def value_tiers(values) -> pd.Categorical:
     """The tier label of each value among all values, as a categorical (Rest first).
 
+    Parameters
+    ----------
+    values : array_like of shape (n_customers,)
+        Value of each customer (historic CLV in the customer table); finite numbers.
+        A multi-dimensional input is flattened.
+
+    Returns
+    -------
+    Categorical of length n_customers
+        Each customer's tier, with categories ``Rest``, ``Top 20%``, ``Top 5%``,
+        ``Top 1%`` (least exclusive first); empty for an empty input.
+
+    Raises
+    ------
+    InputError
+        If a value is NaN or infinite.
+
     Examples
     --------
     >>> value_tiers(np.arange(1, 101)).tolist()[-6:]
@@ -66,6 +83,24 @@ def _thresholds(x: np.ndarray) -> np.ndarray:
 def value_tier(value: float, all_values) -> str:
     """The tier of one value within a population (Excel's ``VALUE_TIER``).
 
+    Parameters
+    ----------
+    value : float
+        The value to place; it need not be one of ``all_values``.
+    all_values : array_like of shape (n_customers,)
+        The population's values; finite numbers, at least one.
+
+    Returns
+    -------
+    str
+        ``"Top 1%"``, ``"Top 5%"``, ``"Top 20%"`` or ``"Rest"``: the tier a customer of
+        that value gets among ``all_values`` (see :func:`value_tiers`).
+
+    Raises
+    ------
+    InputError
+        If ``all_values`` is empty or holds a NaN or infinite value.
+
     Examples
     --------
     >>> value_tier(96, np.arange(1, 101))
@@ -80,12 +115,23 @@ def value_tier(value: float, all_values) -> str:
 def tier_summary(values) -> pd.DataFrame:
     """Customers and value per tier, with each tier's share and the cumulative share.
 
+    Parameters
+    ----------
+    values : array_like of shape (n_customers,)
+        Value of each customer (historic CLV in the customer table); finite numbers.
+
     Returns
     -------
-    DataFrame
-        Columns ``tier``, ``customers``, ``value``, ``value_share``,
+    DataFrame of shape (4, 5)
+        One row per tier, most exclusive first and ``Rest`` last, with columns
+        ``tier``, ``customers``, ``value``, ``value_share``,
         ``cumulative_share`` (share of the top tiers down to this one: "the top 5 %
-        bring …").
+        bring …"). Shares are of the total value, and 0 when the total is 0.
+
+    Raises
+    ------
+    InputError
+        If a value is NaN or infinite.
 
     Examples
     --------

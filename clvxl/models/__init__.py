@@ -72,6 +72,24 @@ PURCHASE_MODELS: tuple[str, ...] = tuple(n for n, m in REGISTRY.items() if m.kin
 def model_info(name: str, kind: str | None = None) -> ModelInfo:
     """The registry entry called ``name`` (of ``kind``, when given), or an InputError.
 
+    Parameters
+    ----------
+    name : str
+        The model's name on the command line and in Settings (``"bgnbd"``).
+    kind : {"purchase", "spend", "discrete", "survival"}, optional
+        The kind of model wanted; without it any model of the registry.
+
+    Returns
+    -------
+    ModelInfo
+        The registry's entry for ``name``.
+
+    Raises
+    ------
+    InputError
+        If no model of that kind is called ``name``; the message lists the names
+        there are.
+
     Examples
     --------
     >>> model_info("bgnbd", "purchase").module.__name__
@@ -88,7 +106,28 @@ def model_info(name: str, kind: str | None = None) -> ModelInfo:
 
 
 def module_of(fitted: object) -> ModuleType:
-    """The module whose prediction functions take ``fitted`` (a fitted model value)."""
+    """The module whose prediction functions take ``fitted`` (a fitted model value).
+
+    Parameters
+    ----------
+    fitted : object
+        A fitted model value, e.g. a :class:`~clvxl.models.bgnbd.BetaGeoModel`.
+
+    Returns
+    -------
+    module
+        The model's module (``clvxl.models.bgnbd`` for a BG/NBD model).
+
+    Raises
+    ------
+    TypeError
+        If ``fitted`` is not a fitted clvxl model.
+
+    Examples
+    --------
+    >>> module_of(bgnbd.BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)).__name__
+    'clvxl.models.bgnbd'
+    """
     for info in REGISTRY.values():
         if isinstance(fitted, info.fitted):
             return info.module

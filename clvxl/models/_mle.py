@@ -61,7 +61,30 @@ class Fit:
 
 
 def as_column(values, name: str) -> np.ndarray:
-    """A 1-d float array with only finite values, or an InputError naming ``name``."""
+    """A 1-d float array with only finite values, or an InputError naming ``name``.
+
+    Parameters
+    ----------
+    values : array_like
+        Numbers of any shape (flattened in C order).
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    ndarray of shape (n_values,)
+        The values as float64.
+
+    Raises
+    ------
+    InputError
+        If a value is not a number, or is NaN or infinite.
+
+    Examples
+    --------
+    >>> as_column([[1, 2], [3, 4]], "x").tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    """
     try:
         x = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError):
@@ -100,6 +123,28 @@ def patterns(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Distinct rows of ``columns`` and how many customers (or how much weight) each has.
 
+    Parameters
+    ----------
+    columns : dict of str to ndarray of shape (n_rows,)
+        The columns a row is made of (for example ``x``, ``t_x``, ``T``), all of the
+        same length (not checked).
+    weights : array_like of shape (n_rows,), optional
+        Weight of each row (default 1 each); finite, zero or more.
+
+    Returns
+    -------
+    rows : dict of str to ndarray of shape (n_patterns,)
+        The distinct rows, as float64, in the order of their first appearance.
+    weights : ndarray of shape (n_patterns,)
+        The sum of the weights of each distinct row's rows (their count without
+        ``weights``).
+
+    Raises
+    ------
+    InputError
+        If ``weights`` has another length than the columns, or a weight is negative
+        or not finite.
+
     Examples
     --------
     >>> cols, w = patterns({"x": np.array([0, 1, 0.0]), "T": np.array([5, 5, 5.0])})
@@ -119,6 +164,20 @@ def patterns(
 
 def pattern_index(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Distinct rows of ``columns`` and, for each input row, the index of its distinct row.
+
+    Parameters
+    ----------
+    columns : dict of str to ndarray of shape (n_rows,)
+        The columns a row is made of, all of the same length (not checked).
+
+    Returns
+    -------
+    rows : dict of str to ndarray of shape (n_patterns,)
+        The distinct rows, with the columns' dtypes, in the order of their first
+        appearance.
+    inverse : ndarray of int of shape (n_rows,)
+        For each input row the index of its distinct row:
+        ``rows[k][inverse]`` equals ``columns[k]``.
 
     Examples
     --------

@@ -40,7 +40,20 @@ __all__ = ["BetaGeoBetaBinomModel", "expected_transactions", "fit", "loglik"]
 
 @dataclass(frozen=True)
 class BetaGeoBetaBinomModel(ModelParams):
-    """A BG/BB model: alpha, beta (transaction), gamma, delta (dropout)."""
+    """A BG/BB model: alpha, beta (transaction), gamma, delta (dropout).
+
+    Attributes
+    ----------
+    alpha, beta : float
+        Shape parameters of the beta distribution of the transaction probability p
+        at each opportunity; positive.
+    gamma, delta : float
+        Shape parameters of the beta distribution of the dropout probability θ
+        before each opportunity; positive.
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+    """
 
     alpha: float
     beta: float
@@ -85,7 +98,43 @@ def _loglik_terms(params, x, t_x, n):
 
 
 def loglik(model: BetaGeoBetaBinomModel, frequency, recency, periods) -> np.ndarray:
-    """Log-likelihood of each customer (eq. 5)."""
+    """Log-likelihood of each customer (eq. 5).
+
+    Parameters
+    ----------
+    model : BetaGeoBetaBinomModel
+        The fitted (or given) model.
+    frequency : array_like of shape (n_customers,)
+        Repeat transactions *x* of each customer: the opportunities at which it
+        transacted; 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: the opportunity of each customer's last transaction (0 when it
+        has none); at least ``frequency`` and above 0 when ``frequency`` is.
+    periods : array_like of shape (n_customers,)
+        Number of opportunities *n* each customer has had; at least ``recency``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Natural log of each customer's likelihood *L(alpha, beta, gamma, delta | x,
+        t_x, n)*.
+
+    Raises
+    ------
+    InputError
+        If the arrays differ in length, hold a non-finite value, or break
+        0 <= ``frequency`` <= ``recency`` <= ``periods`` (``recency`` > 0 when
+        ``frequency`` > 0). Whole numbers are expected but not checked.
+
+    Examples
+    --------
+    With alpha = beta = 1 and gamma = delta = 2, a customer with one opportunity makes
+    no transaction with probability 1/2 · 1/2 + 1 · 1/2 = 3/4 (eq. 5):
+
+    >>> m = BetaGeoBetaBinomModel(alpha=1, beta=1, gamma=2, delta=2)
+    >>> np.round(np.exp(loglik(m, [0, 1], [0, 1], [1, 1])), 6).tolist()
+    [0.75, 0.25]
+    """
     return _loglik_terms(
         (model.alpha, model.beta, model.gamma, model.delta), *_data(frequency, recency, periods)
     )
@@ -93,6 +142,42 @@ def loglik(model: BetaGeoBetaBinomModel, frequency, recency, periods) -> np.ndar
 
 def fit(frequency, recency, periods, weights=None) -> BetaGeoBetaBinomModel:
     """Fit BG/BB on (frequency, recency, periods) patterns with weights.
+
+    Parameters
+    ----------
+    frequency : array_like of shape (n_customers,)
+        Repeat transactions *x* of each customer: the opportunities at which it
+        transacted; 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: the opportunity of each customer's last transaction (0 when it
+        has none); at least ``frequency`` and above 0 when ``frequency`` is.
+    periods : array_like of shape (n_customers,)
+        Number of opportunities *n* each customer has had; at least ``recency``.
+    weights : array_like of shape (n_customers,), optional
+        Number of customers with each row (default 1 each); zero or more.
+
+    Returns
+    -------
+    BetaGeoBetaBinomModel
+        The maximum-likelihood estimates: the positive (alpha, beta, gamma, delta)
+        that maximise the weighted total log-likelihood, the sum of
+        ``weights × loglik`` (eq. 5), found by L-BFGS-B with finite-difference
+        gradients on the log scale from all ones, with a Nelder-Mead polish when it
+        stalls (see :func:`~clvxl.models._mle.fit_mle`). ``loglik`` is that maximum,
+        ``n`` the total weight, ``patterns`` the number of distinct (x, t_x, n) rows
+        fitted, ``stderr`` the standard errors from the inverse Hessian (NaN where
+        they cannot be computed).
+
+    Raises
+    ------
+    InputError
+        If the arrays differ in length, hold a non-finite value, or break
+        0 <= ``frequency`` <= ``recency`` <= ``periods`` (``recency`` > 0 when
+        ``frequency`` > 0). Whole numbers are expected but not checked.
+        Also if a weight is negative or ``weights`` has another length.
+    ModelError
+        If no customer has a transaction, or the likelihood has no finite maximum (a
+        parameter runs off to zero or infinity).
 
     Examples
     --------
@@ -123,7 +208,47 @@ def fit(frequency, recency, periods, weights=None) -> BetaGeoBetaBinomModel:
 def expected_transactions(
     model: BetaGeoBetaBinomModel, future, frequency, recency, periods
 ) -> np.ndarray:
-    """Expected transactions of each customer in the next ``future`` opportunities (eq. 13)."""
+    """Expected transactions of each customer in the next ``future`` opportunities (eq. 13).
+
+    Parameters
+    ----------
+    model : BetaGeoBetaBinomModel
+        The fitted (or given) model.
+    future : float or array_like of shape (n_customers,)
+        Number of future opportunities :math:`n^*`; a whole number, 0 or more (not
+        checked).
+    frequency : array_like of shape (n_customers,)
+        Repeat transactions *x* of each customer: the opportunities at which it
+        transacted; 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: the opportunity of each customer's last transaction (0 when it
+        has none); at least ``frequency`` and above 0 when ``frequency`` is.
+    periods : array_like of shape (n_customers,)
+        Number of opportunities *n* each customer has had; at least ``recency``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Expected number of transactions of each customer in opportunities
+        n + 1, …, n + ``future``. The formula divides by gamma − 1: a model with
+        gamma = 1 gives no finite value.
+
+    Raises
+    ------
+    InputError
+        If the arrays differ in length, hold a non-finite value, or break
+        0 <= ``frequency`` <= ``recency`` <= ``periods`` (``recency`` > 0 when
+        ``frequency`` > 0). Whole numbers are expected but not checked.
+
+    Examples
+    --------
+    A customer with no opportunity yet transacts at the next with probability
+    E[p] · E[1 − θ] = alpha / (alpha + beta) · delta / (gamma + delta):
+
+    >>> m = BetaGeoBetaBinomModel(alpha=1, beta=1, gamma=2, delta=2)
+    >>> np.round(expected_transactions(m, 1, [0], [0], [0]), 6).tolist()
+    [0.25]
+    """
     x, t_x, n = _data(frequency, recency, periods)
     a, b, g, d = model.alpha, model.beta, model.gamma, model.delta
     log_l = _loglik_terms((a, b, g, d), x, t_x, n)

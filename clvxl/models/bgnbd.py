@@ -55,6 +55,23 @@ __all__ = [
 class BetaGeoModel(ModelParams):
     """A BG/NBD model: the four parameters and how they were fitted.
 
+    Attributes
+    ----------
+    r, alpha : float
+        Shape and rate of the gamma distribution of the purchase rate λ across
+        customers (mean r / alpha purchases per ``time_unit``); positive.
+    a, b : float
+        Shape parameters of the beta distribution of the dropout probability p;
+        positive.
+    time_unit : TimeUnit, default weeks
+        The unit of every duration the model takes (a name such as ``"days"`` is
+        parsed).
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+
+    Examples
+    --------
     Build one from known parameters to predict without fitting:
 
     >>> m = BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)
@@ -175,7 +192,34 @@ def _value_and_gradient(params, pat: _Patterns) -> tuple[float, np.ndarray]:
 
 
 def loglik(model: BetaGeoModel, frequency, recency, T) -> np.ndarray:
-    """Log-likelihood of each customer under the model (eq. 6, in logs)."""
+    """Log-likelihood of each customer under the model (eq. 6, in logs).
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer (purchases after its first); whole
+        numbers, 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: time from each customer's first purchase to its last, in the
+        model's ``time_unit``; between 0 and ``T``, and 0 when ``frequency`` is 0.
+    T : array_like of shape (n_customers,)
+        Age *T*: time from each customer's first purchase to the end of the
+        observation period, in the model's ``time_unit``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Natural log of each customer's likelihood *L(r, alpha, a, b | x, t_x, T)*.
+
+    Raises
+    ------
+    InputError
+        If the customer arrays differ in length, hold a non-finite value, or break the
+        rules above (whole ``frequency`` >= 0, 0 <= ``recency`` <= ``T``, ``recency``
+        0 when ``frequency`` is 0).
+    """
     x, t_x, big_t = _customers(frequency, recency, T)
     return _loglik_terms((model.r, model.alpha, model.a, model.b), x, t_x, big_t)
 
@@ -187,16 +231,39 @@ def fit(
 
     Parameters
     ----------
-    frequency, recency, T : array-like
-        Repeat purchases *x*, time of the last purchase *t_x*, age *T*, in ``time_unit``.
-    weights : array-like, optional
-        Number of customers with each row (default 1 each).
-    time_unit : {"days", "weeks", "months"}
-        The unit of ``recency`` and ``T``; carried by the fitted model.
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer (purchases after its first); whole
+        numbers, 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: time from each customer's first purchase to its last, in
+        ``time_unit``; between 0 and ``T``, and 0 when ``frequency`` is 0.
+    T : array_like of shape (n_customers,)
+        Age *T*: time from each customer's first purchase to the end of the
+        observation period, in ``time_unit``.
+    weights : array_like of shape (n_customers,), optional
+        Number of customers with each row (default 1 each); zero or more.
+    time_unit : {"days", "weeks", "months"} or TimeUnit, default "weeks"
+        The unit of ``recency`` and ``T`` (aliases as :func:`~clvxl.units.parse_unit`
+        reads them); carried by the fitted model.
 
     Returns
     -------
     BetaGeoModel
+        The maximum-likelihood estimates: the positive (r, alpha, a, b) that maximise
+        the weighted total log-likelihood, the sum of ``weights × loglik`` (eq. 6),
+        found by L-BFGS-B on the log scale (see :func:`~clvxl.models._mle.fit_mle`).
+        ``loglik`` is that maximum, ``n`` the total weight, ``patterns`` the number of
+        distinct (x, t_x, T) rows fitted, ``stderr`` the standard errors from the
+        inverse Hessian (NaN where they cannot be computed), ``time_unit`` the unit given.
+
+    Raises
+    ------
+    InputError
+        If the customer arrays or weights are invalid (see :func:`loglik`; weights of
+        another length or negative) or ``time_unit`` is not a time unit.
+    ModelError
+        If there are no customers, no customer has a repeat purchase, or the
+        likelihood has no finite maximum (a parameter runs off to zero or infinity).
 
     Examples
     --------
@@ -244,6 +311,42 @@ def p_alive(model: BetaGeoModel, frequency, recency, T) -> np.ndarray:
               \Big(\frac{\alpha + T}{\alpha + t_x}\Big)^{r + x}\Big]^{-1}
 
     computed as a logistic of logs so it never overflows.
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer (purchases after its first); whole
+        numbers, 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: time from each customer's first purchase to its last, in the
+        model's ``time_unit``; between 0 and ``T``, and 0 when ``frequency`` is 0.
+    T : array_like of shape (n_customers,)
+        Age *T*: time from each customer's first purchase to the end of the
+        observation period, in the model's ``time_unit``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Probability that each customer is still active at ``T``, between 0 and 1; 1 for
+        customers with no repeat purchase (in BG/NBD a customer can only drop out right
+        after a purchase).
+
+    Raises
+    ------
+    InputError
+        If the customer arrays differ in length, hold a non-finite value, or break the
+        rules above (whole ``frequency`` >= 0, 0 <= ``recency`` <= ``T``, ``recency``
+        0 when ``frequency`` is 0).
+
+    Examples
+    --------
+    The paper's customer: x = 2, t_x = 30.43, T = 38.86 weeks.
+
+    >>> m = BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> np.round(p_alive(m, [2, 0], [30.43, 0], [38.86, 38.86]), 3).tolist()
+    [0.727, 1.0]
     """
     x, t_x, big_t = _customers(frequency, recency, T)
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
@@ -268,6 +371,36 @@ def expected_purchases(model: BetaGeoModel, t, frequency, recency, T) -> np.ndar
 
     (the Euler-transformed, overflow-free form; see the module docstring).
 
+    Parameters
+    ----------
+    model : BetaGeoModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    t : float or array_like of shape (n_customers,)
+        Length of the prediction period after ``T``, in the model's ``time_unit``;
+        zero or more. An array gives each customer its own period.
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer (purchases after its first); whole
+        numbers, 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: time from each customer's first purchase to its last, in the
+        model's ``time_unit``; between 0 and ``T``, and 0 when ``frequency`` is 0.
+    T : array_like of shape (n_customers,)
+        Age *T*: time from each customer's first purchase to the end of the
+        observation period, in the model's ``time_unit``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Expected number of purchases of each customer in the ``t`` after ``T``
+        (eq. 10): :func:`expected_purchases_if_alive` times :func:`p_alive`.
+
+    Raises
+    ------
+    InputError
+        If the customer arrays differ in length, hold a non-finite value, or break the
+        rules above (whole ``frequency`` >= 0, 0 <= ``recency`` <= ``T``, ``recency``
+        0 when ``frequency`` is 0), or if ``t`` is negative or not finite.
+
     Examples
     --------
     The paper's customer: x = 2, t_x = 30.43, T = 38.86, next 39 weeks.
@@ -286,6 +419,32 @@ def expected_purchases_if_alive(model: BetaGeoModel, t, frequency, T) -> np.ndar
 
     .. math:: \frac{a + b + x - 1}{a - 1}
         \Big[1 - (1 - z)^{a-1}\, {}_2F_1(a + b - 1 - r, a - 1; a + b + x - 1; z)\Big]
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    t : float or array_like of shape (n_customers,)
+        Length of the prediction period after ``T``, in the model's ``time_unit``;
+        zero or more. An array gives each customer its own period.
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer; whole numbers, 0 or more (only
+        finiteness is checked here).
+    T : array_like of shape (n_customers,)
+        Age *T* of each customer, in the model's ``time_unit``; same length as
+        ``frequency``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Expected number of purchases of each customer in the ``t`` after ``T``, given
+        that it is still active at ``T``.
+
+    Raises
+    ------
+    InputError
+        If ``frequency`` or ``T`` holds a non-finite value, or ``t`` is negative or
+        not finite.
 
     Examples
     --------
@@ -333,6 +492,26 @@ def expected_purchases_population(model: BetaGeoModel, t) -> np.ndarray:
     .. math:: E[X(t)] = \frac{a + b - 1}{a - 1}
               \Big[1 - \Big(\frac{\alpha}{\alpha + t}\Big)^r {}_2F_1\Big(r, b; a + b - 1; \frac{t}{\alpha + t}\Big)\Big]
 
+    Parameters
+    ----------
+    model : BetaGeoModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    t : float or array_like
+        Length of the period from the customer's first purchase, in the model's
+        ``time_unit``; zero or more.
+
+    Returns
+    -------
+    ndarray
+        Expected number of repeat purchases by a randomly chosen new customer within
+        ``t`` of its first purchase, of the shape of ``t`` (a NumPy float for a scalar
+        ``t``).
+
+    Raises
+    ------
+    InputError
+        If ``t`` is negative or not finite.
+
     Examples
     --------
     With the paper's CDNOW estimates:
@@ -362,6 +541,28 @@ def prob_purchases(model: BetaGeoModel, n, t) -> np.ndarray:
         + \delta_{n > 0} \frac{B(a + 1, b + n - 1)}{B(a, b)}
         \Big[1 - \Big(\frac{\alpha}{\alpha + t}\Big)^r \sum_{j=0}^{n-1}
         \frac{\Gamma(r + j)}{\Gamma(r)\, j!} \Big(\frac{t}{\alpha + t}\Big)^j\Big]
+
+    Parameters
+    ----------
+    model : BetaGeoModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    n : int or array_like of int
+        Number(s) of repeat purchases; whole numbers, 0 or more.
+    t : float
+        One period length from the customer's first purchase, in the model's
+        ``time_unit``; zero or more. For several periods call once per period.
+
+    Returns
+    -------
+    ndarray
+        :math:`P(X(t) = n)` for each ``n``: the probability that a randomly chosen new
+        customer makes exactly ``n`` repeat purchases within ``t`` of its first, of the
+        shape of ``n`` (a NumPy float for a scalar ``n``).
+
+    Raises
+    ------
+    InputError
+        If ``n`` is negative or not whole, or ``t`` is negative or not finite.
 
     Examples
     --------

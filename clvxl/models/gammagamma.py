@@ -43,6 +43,20 @@ __all__ = ["GammaGammaModel", "expected_avg_value", "fit", "loglik", "population
 class GammaGammaModel(ModelParams):
     """A Gamma-Gamma spend model: p, q, v (γ) and how they were fitted.
 
+    Attributes
+    ----------
+    p : float
+        Shape of the gamma distribution of a customer's transaction values; positive.
+    q, v : float
+        Shape and rate (γ) of the gamma distribution across customers of the rate ν
+        of their transaction values (a customer's mean value is p / ν); positive
+        (``q`` > 1 for a finite :func:`population_mean`).
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+
+    Examples
+    --------
     >>> m = GammaGammaModel(p=6.25, q=3.74, v=15.44)
     >>> round(population_mean(m), 2)
     35.22
@@ -109,7 +123,27 @@ def _objective(x, z, w):
 
 
 def loglik(model: GammaGammaModel, frequency, monetary) -> np.ndarray:
-    """Log-likelihood of each repeat buyer's mean spend (eq. 4, in logs)."""
+    """Log-likelihood of each repeat buyer's mean spend (eq. 4, in logs).
+
+    Parameters
+    ----------
+    model : GammaGammaModel
+        The fitted (or given) spend model.
+    frequency : array_like of shape (n_customers,)
+        Repeat transactions *x* of each customer; positive.
+    monetary : array_like of shape (n_customers,)
+        Mean value :math:`\\bar z` of each customer's repeat transactions; positive.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Natural log of the density of each customer's mean value given *x*.
+
+    Raises
+    ------
+    InputError
+        If a value is not finite, or a ``frequency`` or ``monetary`` is not positive.
+    """
     x, z = as_column(frequency, "frequency"), as_column(monetary, "monetary")
     if (x <= 0).any() or (z <= 0).any():
         raise InputError(
@@ -123,16 +157,34 @@ def fit(frequency, monetary, weights=None) -> GammaGammaModel:
 
     Parameters
     ----------
-    frequency : array-like
+    frequency : array_like of shape (n_customers,)
         Repeat transactions *x* of each customer.
-    monetary : array-like
-        Mean value :math:`\\bar z` of those repeat transactions.
-    weights : array-like, optional
-        Number of customers with each row.
+    monetary : array_like of shape (n_customers,)
+        Mean value :math:`\\bar z` of those repeat transactions. Rows whose
+        ``frequency`` or ``monetary`` is not positive are left out of the fit.
+    weights : array_like of shape (n_customers,), optional
+        Number of customers with each row (default 1 each); zero or more.
 
     Returns
     -------
     GammaGammaModel
+        The maximum-likelihood estimates: the positive (p, q, v) that maximise the
+        weighted total log-likelihood of the rows used, the sum of
+        ``weights × loglik`` (eq. 4), found by L-BFGS-B on the log scale (see
+        :func:`~clvxl.models._mle.fit_mle`). ``loglik`` is that maximum, ``n`` the
+        total weight of the rows used, ``patterns`` the number of distinct
+        (x, z̄) rows fitted, ``stderr`` the standard errors from the inverse Hessian
+        (NaN where they cannot be computed).
+
+    Raises
+    ------
+    InputError
+        If a value is not finite, ``frequency`` and ``monetary`` differ in length or
+        a weight is negative.
+    ModelError
+        If fewer than two customers have a repeat transaction with a positive mean
+        value, all of them have the same mean value, or the likelihood has no
+        finite maximum (a parameter runs off to zero or infinity).
     """
     x, z = as_column(frequency, "frequency"), as_column(monetary, "monetary")
     if len(x) != len(z):
@@ -173,7 +225,24 @@ def fit(frequency, monetary, weights=None) -> GammaGammaModel:
 
 
 def population_mean(model: GammaGammaModel) -> float:
-    """Mean transaction value of a customer about whom nothing is known, :math:`p\\gamma/(q-1)`."""
+    """Mean transaction value of a customer about whom nothing is known, :math:`p\\gamma/(q-1)`.
+
+    Parameters
+    ----------
+    model : GammaGammaModel
+        The fitted (or given) spend model.
+
+    Returns
+    -------
+    float
+        The mean spend per transaction of a new customer, in the currency of the
+        ``monetary`` values the model was fitted to.
+
+    Raises
+    ------
+    ModelError
+        If ``q`` <= 1 (the mean is unbounded).
+    """
     if model.q <= 1:
         raise ModelError(
             f"the spend model has q = {model.q:.3g} ≤ 1: spend varies so much between customers "
@@ -184,6 +253,31 @@ def population_mean(model: GammaGammaModel) -> float:
 
 def expected_avg_value(model: GammaGammaModel, frequency, monetary) -> np.ndarray:
     """Expected average transaction value of each customer (eq. 5).
+
+    Parameters
+    ----------
+    model : GammaGammaModel
+        The fitted (or given) spend model.
+    frequency : array_like of shape (n_customers,)
+        Repeat transactions *x* of each customer; 0 or more.
+    monetary : array_like of shape (n_customers,)
+        Mean value :math:`\\bar z` of each customer's repeat transactions (ignored
+        where ``frequency`` is 0).
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Expected mean spend per transaction of each customer, in the currency of
+        ``monetary``: its own mean shrunk towards :func:`population_mean`, which is
+        what a customer without repeat transactions gets.
+
+    Raises
+    ------
+    InputError
+        If a value is not finite, the arrays differ in length or a ``frequency`` is
+        negative.
+    ModelError
+        If ``q`` <= 1 (see :func:`population_mean`).
 
     Examples
     --------

@@ -53,7 +53,23 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ParetoNBDModel(ModelParams):
-    """A Pareto/NBD model: r, alpha, s, beta and how they were fitted."""
+    """A Pareto/NBD model: r, alpha, s, beta and how they were fitted.
+
+    Attributes
+    ----------
+    r, alpha : float
+        Shape and rate of the gamma distribution of the purchase rate λ across
+        customers (mean r / alpha purchases per ``time_unit``); positive.
+    s, beta : float
+        Shape and rate of the gamma distribution of the dropout rate μ (mean
+        s / beta per ``time_unit``); positive.
+    time_unit : TimeUnit, default weeks
+        The unit of every duration the model takes (a name such as ``"days"`` is
+        parsed).
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+    """
 
     r: float
     alpha: float
@@ -108,7 +124,34 @@ def _loglik_terms(params, x, t_x, big_t, pairs=None):
 
 
 def loglik(model: ParetoNBDModel, frequency, recency, T) -> np.ndarray:
-    """Log-likelihood of each customer (eq. 22, in logs)."""
+    """Log-likelihood of each customer (eq. 22, in logs).
+
+    Parameters
+    ----------
+    model : ParetoNBDModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer (purchases after its first); whole
+        numbers, 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: time from each customer's first purchase to its last, in the
+        model's ``time_unit``; between 0 and ``T``, and 0 when ``frequency`` is 0.
+    T : array_like of shape (n_customers,)
+        Age *T*: time from each customer's first purchase to the end of the
+        observation period, in the model's ``time_unit``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Natural log of each customer's likelihood *L(r, alpha, s, beta | x, t_x, T)*.
+
+    Raises
+    ------
+    InputError
+        If the customer arrays differ in length, hold a non-finite value, or break the
+        rules above (whole ``frequency`` >= 0, 0 <= ``recency`` <= ``T``, ``recency``
+        0 when ``frequency`` is 0).
+    """
     x, t_x, big_t = _customers(frequency, recency, T)
     return _loglik_terms((model.r, model.alpha, model.s, model.beta), x, t_x, big_t)
 
@@ -118,7 +161,43 @@ def fit(
 ) -> ParetoNBDModel:
     """Fit Pareto/NBD by maximum likelihood on the distinct (x, t_x, T) patterns.
 
-    Parameters and return as :func:`clvxl.models.bgnbd.fit`.
+    Parameters
+    ----------
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer (purchases after its first); whole
+        numbers, 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: time from each customer's first purchase to its last, in
+        ``time_unit``; between 0 and ``T``, and 0 when ``frequency`` is 0.
+    T : array_like of shape (n_customers,)
+        Age *T*: time from each customer's first purchase to the end of the
+        observation period, in ``time_unit``.
+    weights : array_like of shape (n_customers,), optional
+        Number of customers with each row (default 1 each); zero or more.
+    time_unit : {"days", "weeks", "months"} or TimeUnit, default "weeks"
+        The unit of ``recency`` and ``T`` (aliases as :func:`~clvxl.units.parse_unit`
+        reads them); carried by the fitted model.
+
+    Returns
+    -------
+    ParetoNBDModel
+        The maximum-likelihood estimates: the positive (r, alpha, s, beta) that
+        maximise the weighted total log-likelihood, the sum of ``weights × loglik``
+        (eq. 22), found by L-BFGS-B with finite-difference gradients on the log scale
+        and a Nelder-Mead polish when it stalls (see
+        :func:`~clvxl.models._mle.fit_mle`). ``loglik`` is that maximum, ``n`` the
+        total weight, ``patterns`` the number of distinct (x, t_x, T) rows fitted,
+        ``stderr`` the standard errors from the inverse Hessian (NaN where they cannot
+        be computed), ``time_unit`` the unit given.
+
+    Raises
+    ------
+    InputError
+        If the customer arrays or weights are invalid (see :func:`loglik`; weights of
+        another length or negative) or ``time_unit`` is not a time unit.
+    ModelError
+        If there are no customers, no customer has a repeat purchase, or the
+        likelihood has no finite maximum (a parameter runs off to zero or infinity).
     """
     x, t_x, big_t = _customers(frequency, recency, T)
     if len(x) == 0:
@@ -153,6 +232,34 @@ def p_alive(model: ParetoNBDModel, frequency, recency, T) -> np.ndarray:
 
     .. math:: P(\text{alive}) = \Big[1 + \frac{s}{r+s+x} (\alpha+T)^{r+x} (\beta+T)^s A_0\Big]^{-1}
 
+    Parameters
+    ----------
+    model : ParetoNBDModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer (purchases after its first); whole
+        numbers, 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: time from each customer's first purchase to its last, in the
+        model's ``time_unit``; between 0 and ``T``, and 0 when ``frequency`` is 0.
+    T : array_like of shape (n_customers,)
+        Age *T*: time from each customer's first purchase to the end of the
+        observation period, in the model's ``time_unit``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Probability that each customer is still active at ``T``, between 0 and 1
+        (below 1 also for customers without a repeat purchase: in Pareto/NBD a
+        customer can drop out at any time).
+
+    Raises
+    ------
+    InputError
+        If the customer arrays differ in length, hold a non-finite value, or break the
+        rules above (whole ``frequency`` >= 0, 0 <= ``recency`` <= ``T``, ``recency``
+        0 when ``frequency`` is 0).
+
     Examples
     --------
     >>> m = ParetoNBDModel(r=0.553, alpha=10.578, s=0.606, beta=11.669)
@@ -182,6 +289,36 @@ def expected_purchases(model: ParetoNBDModel, t, frequency, recency, T) -> np.nd
 
     (its limit :math:`\frac{r+x}{\alpha+T}(\beta+T)\ln\frac{\beta+T+t}{\beta+T}` at s = 1).
 
+    Parameters
+    ----------
+    model : ParetoNBDModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    t : float or array_like of shape (n_customers,)
+        Length of the prediction period after ``T``, in the model's ``time_unit``;
+        zero or more. An array gives each customer its own period.
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer (purchases after its first); whole
+        numbers, 0 or more.
+    recency : array_like of shape (n_customers,)
+        Recency *t_x*: time from each customer's first purchase to its last, in the
+        model's ``time_unit``; between 0 and ``T``, and 0 when ``frequency`` is 0.
+    T : array_like of shape (n_customers,)
+        Age *T*: time from each customer's first purchase to the end of the
+        observation period, in the model's ``time_unit``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Expected number of purchases of each customer in the ``t`` after ``T``:
+        :func:`expected_purchases_if_alive` times :func:`p_alive`.
+
+    Raises
+    ------
+    InputError
+        If the customer arrays differ in length, hold a non-finite value, or break the
+        rules above (whole ``frequency`` >= 0, 0 <= ``recency`` <= ``T``, ``recency``
+        0 when ``frequency`` is 0), or if ``t`` is negative or not finite.
+
     Examples
     --------
     >>> m = ParetoNBDModel(r=0.553, alpha=10.578, s=0.606, beta=11.669)
@@ -195,6 +332,32 @@ def expected_purchases(model: ParetoNBDModel, t, frequency, recency, T) -> np.nd
 def expected_purchases_if_alive(model: ParetoNBDModel, t, frequency, T) -> np.ndarray:
     r"""Expected purchases in the next ``t`` of a customer known to be active: the
     formula above without P(alive); it depends on x and T only.
+
+    Parameters
+    ----------
+    model : ParetoNBDModel
+        The fitted (or given) model; its ``time_unit`` is the unit of every duration.
+    t : float or array_like of shape (n_customers,)
+        Length of the prediction period after ``T``, in the model's ``time_unit``;
+        zero or more. An array gives each customer its own period.
+    frequency : array_like of shape (n_customers,)
+        Repeat purchases *x* of each customer; whole numbers, 0 or more (only
+        finiteness is checked here).
+    T : array_like of shape (n_customers,)
+        Age *T* of each customer, in the model's ``time_unit``; same length as
+        ``frequency``.
+
+    Returns
+    -------
+    ndarray of shape (n_customers,)
+        Expected number of purchases of each customer in the ``t`` after ``T``, given
+        that it is still active at ``T``.
+
+    Raises
+    ------
+    InputError
+        If ``frequency`` or ``T`` holds a non-finite value, or ``t`` is negative or
+        not finite.
 
     Examples
     --------

@@ -43,6 +43,17 @@ __all__ = ["ShiftedBetaGeoModel", "derl", "fit", "residual_value", "retention", 
 class ShiftedBetaGeoModel(ModelParams):
     """An sBG model: alpha and beta of the churn-probability distribution.
 
+    Attributes
+    ----------
+    alpha, beta : float
+        Shape parameters of the beta distribution of the churn probability θ per
+        period; positive.
+    loglik, n, patterns, stderr : float, float, int, dict of str to float
+        As :func:`fit` sets them; NaN, 0, 0 and empty for a model built from known
+        parameters.
+
+    Examples
+    --------
     >>> m = ShiftedBetaGeoModel(alpha=0.668, beta=3.806)
     >>> round(float(retention(m, 1)), 3)
     0.851
@@ -63,9 +74,38 @@ def fit(survivors) -> ShiftedBetaGeoModel:
 
     Parameters
     ----------
-    survivors : array-like
+    survivors : array_like of shape (n_periods + 1,)
         Customers still active at periods 0, 1, …, k (non-increasing; period 0 is
         the cohort's size).
+
+    Returns
+    -------
+    ShiftedBetaGeoModel
+        The maximum-likelihood estimates: the positive (alpha, beta) that maximise
+        the log-likelihood of the cohort (those lost in period t with probability
+        P(T = t) each, the last period's survivors with S(k) each), found by L-BFGS-B
+        with finite-difference gradients on the log scale from all ones, with a
+        Nelder-Mead polish when it stalls (see :func:`~clvxl.models._mle.fit_mle`). ``loglik`` is
+        that maximum, ``n`` the cohort's size, ``patterns`` the number of periods
+        given (including period 0), ``stderr`` the standard errors from the inverse
+        Hessian (NaN where they cannot be computed).
+
+    Raises
+    ------
+    InputError
+        If ``survivors`` holds a non-finite or negative value or increases.
+    ModelError
+        If fewer than three values are given, or the likelihood has no finite
+        maximum (a parameter runs off to zero or infinity).
+
+    Examples
+    --------
+    The "high end" cohort of Fader & Hardie (2007), who publish alpha = 0.668 and
+    beta = 3.806:
+
+    >>> m = fit([1000, 869, 743, 653, 593, 551, 517, 491])
+    >>> round(m.alpha, 3), round(m.beta, 3)
+    (0.668, 3.806)
     """
     alive = as_column(survivors, "survivors")
     if len(alive) < 3:
@@ -92,19 +132,82 @@ def fit(survivors) -> ShiftedBetaGeoModel:
 
 
 def retention(model: ShiftedBetaGeoModel, t) -> np.ndarray:
-    """Retention rate in period ``t`` (share of those active at t − 1 who renew)."""
+    """Retention rate in period ``t`` (share of those active at t − 1 who renew).
+
+    Parameters
+    ----------
+    model : ShiftedBetaGeoModel
+        The fitted (or given) model.
+    t : float or array_like
+        Period(s), 1 for the first renewal; 1 or more (not checked).
+
+    Returns
+    -------
+    ndarray
+        Retention rate :math:`r_t` for each ``t``, between 0 and 1, of the shape of
+        ``t`` (a NumPy float for a scalar ``t``); it rises with ``t`` as the riskier
+        subscribers leave.
+
+    Examples
+    --------
+    With alpha = beta = 1, :math:`r_t = t / (t + 1)`:
+
+    >>> retention(ShiftedBetaGeoModel(alpha=1, beta=1), [1, 2, 3]).tolist()
+    [0.5, 0.6666666666666666, 0.75]
+    """
     t = np.asarray(t, dtype=float)
     return (model.beta + t - 1) / (model.alpha + model.beta + t - 1)
 
 
 def survival(model: ShiftedBetaGeoModel, t) -> np.ndarray:
-    """Share of the cohort still active after ``t`` periods, S(t)."""
+    """Share of the cohort still active after ``t`` periods, S(t).
+
+    Parameters
+    ----------
+    model : ShiftedBetaGeoModel
+        The fitted (or given) model.
+    t : float or array_like
+        Number(s) of periods; 0 or more (not checked).
+
+    Returns
+    -------
+    ndarray
+        Survival :math:`S(t)` for each ``t``, between 0 and 1 (1 at ``t`` = 0), of the
+        shape of ``t`` (a NumPy float for a scalar ``t``).
+
+    Examples
+    --------
+    With alpha = beta = 1, :math:`S(t) = 1 / (t + 1)`:
+
+    >>> np.round(survival(ShiftedBetaGeoModel(alpha=1, beta=1), [0, 1, 3]), 12).tolist()
+    [1.0, 0.5, 0.25]
+    """
     t = np.asarray(t, dtype=float)
     return np.exp(betaln(model.alpha, model.beta + t) - betaln(model.alpha, model.beta))
 
 
 def derl(model: ShiftedBetaGeoModel, discount_rate: float, renewals: int) -> float:
     """Discounted expected residual lifetime after ``renewals`` renewals (2010, eq. 6).
+
+    Parameters
+    ----------
+    model : ShiftedBetaGeoModel
+        The fitted (or given) model.
+    discount_rate : float
+        Discount rate *d* per period (0.10 for 10 %); above 0.
+    renewals : int
+        Renewals *n* the customer has made so far; 0 or more (not checked).
+
+    Returns
+    -------
+    float
+        The discounted expected number of periods the customer has still to pay for,
+        in periods of the model.
+
+    Raises
+    ------
+    InputError
+        If ``discount_rate`` is not above 0.
 
     Examples
     --------
@@ -125,5 +228,34 @@ def derl(model: ShiftedBetaGeoModel, discount_rate: float, renewals: int) -> flo
 def residual_value(
     model: ShiftedBetaGeoModel, margin: float, discount_rate: float, renewals: int = 0
 ) -> float:
-    """Residual value of a subscriber: margin per period × DERL."""
+    """Residual value of a subscriber: margin per period × DERL.
+
+    Parameters
+    ----------
+    model : ShiftedBetaGeoModel
+        The fitted (or given) model.
+    margin : float
+        Margin earned per period from a subscriber (any currency; not checked).
+    discount_rate : float
+        Discount rate *d* per period; above 0.
+    renewals : int, default 0
+        Renewals *n* the subscriber has made so far.
+
+    Returns
+    -------
+    float
+        ``margin × derl(model, discount_rate, renewals)``, in the currency of
+        ``margin``.
+
+    Raises
+    ------
+    InputError
+        If ``discount_rate`` is not above 0.
+
+    Examples
+    --------
+    >>> m = ShiftedBetaGeoModel(alpha=0.668, beta=3.806)
+    >>> round(residual_value(m, 10.0, 0.10, 7), 1)
+    75.3
+    """
     return margin * derl(model, discount_rate, renewals)

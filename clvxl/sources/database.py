@@ -44,6 +44,31 @@ def scan_sql(sql: str, database: str | Path | None = None, batch_rows: int = BAT
     The query runs again for each pass over the log (a long log is read twice: once to
     see how its dates and decimals are written, once to clean it).
 
+    Parameters
+    ----------
+    sql : str
+        A ``SELECT`` (a trailing ``;`` is allowed): it runs as a subquery, so it must be
+        one query; it may read files itself, as for :func:`read_sql`.
+    database : str or Path, optional
+        A DuckDB database file to run the query in, opened read-only (default: an
+        empty in-memory database).
+    batch_rows : int, default BATCH_ROWS
+        Rows per batch (the last batch may be shorter).
+
+    Returns
+    -------
+    LogScan
+        Its ``columns`` are the query's column names (a leading byte-order mark and
+        surrounding spaces stripped); its batches are
+        :class:`~clvxl.sources.raw.RawLog` values with rows numbered from 1 in the
+        query's result.
+
+    Raises
+    ------
+    InputError
+        If ``database`` is not a file, or DuckDB cannot run the query (its first line
+        of explanation), also while the batches are read.
+
     Examples
     --------
     >>> scan = scan_sql("SELECT i AS customer, DATE '2024-01-01' AS date, 1.0 AS amount "
