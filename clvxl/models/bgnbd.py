@@ -562,17 +562,23 @@ def prob_purchases(model: BetaGeoModel, n, t) -> np.ndarray:
     Raises
     ------
     InputError
-        If ``n`` is negative or not whole, or ``t`` is negative or not finite.
+        If ``n`` is negative or not whole, or ``t`` is not one finite number of zero or more.
 
     Examples
     --------
     >>> m = BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> round(float(prob_purchases(m, 0, 39)), 7)
     0.5737864
+    >>> prob_purchases(m, 2, [10, 39])
+    Traceback (most recent call last):
+    ...
+    clvxl.errors.InputError: the prediction period t must be one number, got [10, 39]
     """
     n_arr = np.asarray(n, dtype=float)
     if (n_arr < 0).any() or (n_arr != np.floor(n_arr)).any():
         raise InputError(f"n must be a whole number of purchases, got {n}")
+    if np.ndim(t) != 0:  # the cumulative sum below runs over n for one period only
+        raise InputError(f"the prediction period t must be one number, got {t}")
     t = _horizon(t)
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
     log_p = np.log(alpha / (alpha + t))
