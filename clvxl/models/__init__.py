@@ -128,7 +128,9 @@ def module_of(fitted: object) -> ModuleType:
     >>> module_of(bgnbd.BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)).__name__
     'clvxl.models.bgnbd'
     """
+    # By the model's name, which every fitted value carries, rather than by class: a
+    # module loaded twice (as doctests are) has a second class of the same name.
     for info in REGISTRY.values():
-        if isinstance(fitted, info.fitted):
+        if getattr(fitted, "name", None) == info.label:
             return info.module
     raise TypeError(f"not a fitted clvxl model: {type(fitted).__name__}")
