@@ -37,11 +37,10 @@ from clvxl._runtime.memory import release_memory
 from clvxl.clean.dates import DAY_ZERO, day_numbers
 from clvxl.errors import InputError, NoDataError
 from clvxl.summary.spark import DEFAULT_MASTER
-from clvxl.summary.sql import HOLDOUT_SQL, LINES_SQL, ORDERS_SQL, SUMMARY_SQL
+from clvxl.summary.sql import ENGINES, HOLDOUT_SQL, LINES_SQL, ORDERS_SQL, SUMMARY_SQL
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
-    "ENGINES",
     "SUMMARY_COLUMNS",
     "CustomerSummary",
     "EngineLog",
@@ -61,8 +60,6 @@ SUMMARY_COLUMNS = [
     "aov",
     "monetary",
 ]
-#: What can run the summary query.
-ENGINES = ("duckdb", "spark")
 
 @dataclass(frozen=True)
 class CustomerSummary:
