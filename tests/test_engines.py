@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import clvxl.cli.recalc
+import clvxl.excel
+import clvxl.recalc
 from clvxl.cli import main
 from clvxl.sources import demo_log
 
@@ -90,12 +91,13 @@ def test_query_mistakes_are_explained(tmp_path, demo_csv, capsys, args, message)
 def test_more_rows_than_a_sheet_holds_is_refused_before_any_work(
     tmp_path, demo_csv, capsys, monkeypatch
 ):
-    monkeypatch.setattr(clvxl.cli.recalc, "EXCEL_MAX_ROWS", 1000)
+    # Patched where the command imports them from when it runs (it loads the core then).
+    monkeypatch.setattr(clvxl.excel, "EXCEL_MAX_ROWS", 1000)
 
     def no_work(*args, **kwargs):
         raise AssertionError("recalculated although the output cannot hold the log")
 
-    monkeypatch.setattr(clvxl.cli.recalc, "recalculate", no_work)
+    monkeypatch.setattr(clvxl.recalc, "recalculate", no_work)
     out = tmp_path / "c.xlsx"
     assert main(["recalc", str(demo_csv), "-o", str(out)]) == 2
     err = capsys.readouterr().err

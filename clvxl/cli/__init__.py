@@ -4,6 +4,10 @@ Every module named in :data:`COMMAND_MODULES` has a ``register(subparsers)`` fun
 that adds its subcommand(s) and sets ``func`` (a callable taking the parsed
 arguments and returning an exit code). A :class:`~clvxl.errors.ClvxlError` is
 printed as its message, never as a traceback.
+
+Registering is cheap: a command module imports only light constants at its top (model
+names, units, engines) and its ``func`` imports what the command runs on when it is
+called, so parsing, ``--help`` and ``--version`` load no pandas, scipy, DuckDB or Arrow.
 """
 
 from __future__ import annotations

@@ -9,17 +9,16 @@ import sys
 from pathlib import Path
 
 from clvxl.errors import InputError
-from clvxl.excel import ADDIN, TEMPLATE, build_template
 
 __all__ = ["register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the Excel subcommands."""
     build = subparsers.add_parser("build-workbook", help="build the template workbook from code")
-    build.add_argument("-o", "--output", type=Path, default=TEMPLATE, help=f"default: {TEMPLATE}")
-    build.set_defaults(
-        func=lambda args: print(f"template written to {build_template(args.output)}") or 0
+    build.add_argument(
+        "-o", "--output", type=Path, help="default: the template inside the installed package"
     )
+    build.set_defaults(func=run_build)
 
     install = subparsers.add_parser(
         "install-addin", help="copy the CLV ribbon add-in to Excel's start-up folder"
@@ -45,8 +44,18 @@ def _xlstart() -> Path | None:
     return None
 
 
+def run_build(args: argparse.Namespace) -> int:
+    """Build the template workbook (the package's own unless ``--output`` says where)."""
+    from clvxl.excel import TEMPLATE, build_template
+
+    print(f"template written to {build_template(args.output or TEMPLATE)}")
+    return 0
+
+
 def run_install(args: argparse.Namespace) -> int:
     """Copy the add-in and say what to do next."""
+    from clvxl.excel import ADDIN
+
     if not ADDIN.exists():
         raise InputError(
             f"the add-in is not at {ADDIN}; run scripts/build_addin.py from a clone of clvxl"

@@ -1,20 +1,23 @@
-"""``clvxl fit MODEL INPUT``: fit one model and print its parameters (table or JSON)."""
+"""``clvxl fit MODEL INPUT``: fit one model and print its parameters (table or JSON).
+
+The options need only the model names and units; reading, summarising and the models
+are imported when the command runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from clvxl.clean import clean_transactions
 from clvxl.errors import InputError
-from clvxl.models import REGISTRY, bgbb, gammagamma, model_info, sbg
-from clvxl.sources import read_log
-from clvxl.summary import EngineLog, summarize
+from clvxl.models import REGISTRY, model_info
 from clvxl.units import UNIT_NAMES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["fit_model", "register"]
 
@@ -65,6 +68,10 @@ def _column(table: pd.DataFrame, role: str, required: bool = True):
 
 
 def _summary_or_log(path: Path, unit: str, as_of: str | None) -> tuple[pd.DataFrame, str]:
+    from clvxl.clean import clean_transactions
+    from clvxl.sources import read_log
+    from clvxl.summary import EngineLog, summarize
+
     raw = read_log(path)
     if any(name in raw.table.columns for name in _ALIASES["frequency"]):
         return raw.table, unit
@@ -76,6 +83,9 @@ def fit_model(
     model: str, path: Path, column: str | None = None, unit: str = "weeks", as_of: str | None = None
 ):
     """Fit ``model`` to the data in ``path`` and return the fitted value."""
+    from clvxl.models import bgbb, gammagamma, sbg
+    from clvxl.sources import read_log
+
     if model == "sbg":
         table = read_log(path).table
         if column is None or column not in table.columns:
@@ -115,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
                     "model": args.model,
                     "params": fitted.params,
                     "stderr": {
-                        k: (None if not np.isfinite(v) else v) for k, v in fitted.stderr.items()
+                        k: (None if not math.isfinite(v) else v) for k, v in fitted.stderr.items()
                     },
                     "loglik": fitted.loglik,
                     "n": fitted.n,

@@ -1,30 +1,27 @@
-"""``clvxl recalc`` and ``clvxl demo``: the recalculation from the command line."""
+"""``clvxl recalc`` and ``clvxl demo``: the recalculation from the command line.
+
+The options need only light constants; the core (pandas, scipy, DuckDB, Arrow) is
+imported by the functions that run a command, so ``clvxl --version`` and the other
+commands start without it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from clvxl._runtime.memory import prompt_release
 from clvxl.errors import InputError
-from clvxl.excel import EXCEL_MAX_ROWS, FileBook, read_settings, recalc_book, write_result_workbook
 from clvxl.models import PURCHASE_MODELS
-from clvxl.output import Progress, write_table
-from clvxl.recalc import RecalcResult, Settings, recalculate
-from clvxl.sources import (
-    DATABASES,
-    LogScan,
-    RawLog,
-    demo_log,
-    read_log,
-    read_sql,
-    scan_log,
-    scan_sql,
-)
 from clvxl.summary import ENGINES
 from clvxl.summary.spark import DEFAULT_MASTER
 from clvxl.units import UNIT_NAMES
+
+if TYPE_CHECKING:
+    from clvxl.output import Progress
+    from clvxl.recalc import RecalcResult
+    from clvxl.sources import LogScan, RawLog
 
 __all__ = ["register"]
 
@@ -201,6 +198,9 @@ def _columns(args: argparse.Namespace) -> dict[str, str]:
 
 def run_recalc(args: argparse.Namespace) -> int:
     """Run ``clvxl recalc``: read, recalculate, write completely or not at all."""
+    from clvxl._runtime.memory import prompt_release
+    from clvxl.output import Progress, write_table
+
     _check_paths(args)
     prompt_release()  # a batch job: its peak memory matters more than reusing freed pages
     progress = Progress(args.quiet)
@@ -214,6 +214,8 @@ def run_recalc(args: argparse.Namespace) -> int:
         "spark_master": args.spark_master,
     }
     if _is_workbook(args.input) and args.output.suffix.lower() == ".xlsx":
+        from clvxl.excel import FileBook, recalc_book  # the Excel edge only for a workbook
+
         result = recalc_book(FileBook(args.input, args.output), _settings_values(args), **options)
         if len(result.rejected):
             write_table(result.rejected, _rejected_path(args.output), escape=not args.no_csv_escape)
@@ -231,6 +233,8 @@ def _is_workbook(path: Path | None) -> bool:
 
 def _check_paths(args: argparse.Namespace) -> None:
     """Refuse, before any work, what cannot be read or written; warn of an open workbook."""
+    from clvxl.sources import DATABASES
+
     source, output = args.input, args.output
     if output.suffix.lower() not in (".csv", ".parquet", ".xlsx"):
         raise InputError(
@@ -258,11 +262,17 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 def _recalc_log(args: argparse.Namespace, options: dict, progress: Progress) -> RecalcResult:
     """A log (or a workbook's log) recalculated into a table or a new workbook."""
+    from clvxl.recalc import Settings, recalculate
+    from clvxl.sources import read_log, read_sql, scan_log, scan_sql
+
     source, output = args.input, args.output
     to_workbook = output.suffix.lower() == ".xlsx"
     if to_workbook or _is_workbook(
         source
     ):  # a workbook output shows the log; a workbook is read whole
+        # The Excel edge only here: what follows uses its names only for a workbook.
+        from clvxl.excel import EXCEL_MAX_ROWS, read_settings
+
         raw = read_sql(args.sql, source) if args.sql else read_log(source, args.sheet)
     else:  # in batches: a log of any length
         raw = scan_sql(args.sql, source) if args.sql else scan_log(source)
@@ -282,7 +292,11 @@ def _recalc_log(args: argparse.Namespace, options: dict, progress: Progress) -> 
 
 
 def _write(result: RecalcResult, raw: RawLog | LogScan, output: Path, escape: bool = True) -> None:
+    from clvxl.output import write_table
+
     if output.suffix.lower() == ".xlsx":
+        from clvxl.excel import write_result_workbook
+
         write_result_workbook(output, raw.table, result)
     else:
         write_table(result.customers, output, escape=escape)
@@ -314,6 +328,9 @@ def _report(result: RecalcResult, output: Path) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run ``clvxl demo``: recalculate the demo log into a workbook and summarise it."""
+    from clvxl.recalc import recalculate
+    from clvxl.sources import demo_log
+
     raw = demo_log()
     result = recalculate(raw)
     _write(result, raw, args.output)

@@ -16,36 +16,45 @@ Examples
 
 from __future__ import annotations
 
+import importlib
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 
 from clvxl.errors import InputError
-from clvxl.models import bgbb, bgnbd, gammagamma, mbgnbd, paretonbd, sbg
 
 __all__ = ["PURCHASE_MODELS", "REGISTRY", "ModelInfo", "model_info", "module_of"]
 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """One model of the registry.
+    """One model of the registry; its module (and scipy) loads on first use.
 
     Attributes
     ----------
     name : str
-        Its name on the command line and in Settings (``"bgnbd"``).
+        Its name on the command line and in Settings (``"bgnbd"``), and its module's
+        name in :mod:`clvxl.models`.
     kind : {"purchase", "spend", "discrete", "survival"}
         What it models: repeat purchases in continuous time, spend per purchase,
         purchases in discrete periods, or subscription survival.
-    module : module
-        The module with its ``fit`` and prediction functions.
-    fitted : type
-        The frozen dataclass ``fit`` returns.
+    fitted_name : str
+        The name of the frozen dataclass ``fit`` returns, in its module.
     """
 
     name: str
     kind: str
-    module: ModuleType
-    fitted: type
+    fitted_name: str
+
+    @property
+    def module(self) -> ModuleType:
+        """The module with its ``fit`` and prediction functions, imported on first use."""
+        return importlib.import_module(f"{__name__}.{self.name}")
+
+    @property
+    def fitted(self) -> type:
+        """The frozen dataclass ``fit`` returns."""
+        return getattr(self.module, self.fitted_name)
 
     @property
     def label(self) -> str:
@@ -56,12 +65,12 @@ class ModelInfo:
 REGISTRY: dict[str, ModelInfo] = {
     info.name: info
     for info in (
-        ModelInfo("bgnbd", "purchase", bgnbd, bgnbd.BetaGeoModel),
-        ModelInfo("mbgnbd", "purchase", mbgnbd, mbgnbd.ModifiedBetaGeoModel),
-        ModelInfo("paretonbd", "purchase", paretonbd, paretonbd.ParetoNBDModel),
-        ModelInfo("gammagamma", "spend", gammagamma, gammagamma.GammaGammaModel),
-        ModelInfo("bgbb", "discrete", bgbb, bgbb.BetaGeoBetaBinomModel),
-        ModelInfo("sbg", "survival", sbg, sbg.ShiftedBetaGeoModel),
+        ModelInfo("bgnbd", "purchase", "BetaGeoModel"),
+        ModelInfo("mbgnbd", "purchase", "ModifiedBetaGeoModel"),
+        ModelInfo("paretonbd", "purchase", "ParetoNBDModel"),
+        ModelInfo("gammagamma", "spend", "GammaGammaModel"),
+        ModelInfo("bgbb", "discrete", "BetaGeoBetaBinomModel"),
+        ModelInfo("sbg", "survival", "ShiftedBetaGeoModel"),
     )
 }
 
@@ -131,6 +140,8 @@ def module_of(fitted: object) -> ModuleType:
     # By the model's name, which every fitted value carries, rather than by class: a
     # module loaded twice (as doctests are) has a second class of the same name.
     for info in REGISTRY.values():
-        if getattr(fitted, "name", None) == info.label:
+        # Only a loaded module can have made ``fitted``: the others stay unloaded.
+        loaded = f"{__name__}.{info.name}" in sys.modules
+        if loaded and getattr(fitted, "name", None) == info.label:
             return info.module
     raise TypeError(f"not a fitted clvxl model: {type(fitted).__name__}")

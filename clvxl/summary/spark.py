@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 import warnings
-
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from clvxl.errors import InputError
+
+if TYPE_CHECKING:  # the command line reads DEFAULT_MASTER without loading pandas or Arrow
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["DEFAULT_MASTER", "run_query"]
 

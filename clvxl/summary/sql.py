@@ -4,7 +4,10 @@ Each is one text for every engine, with ``$name`` integer parameters; how it is 
 :mod:`clvxl.summary.engine`'s business.
 """
 
-__all__ = ["HOLDOUT_SQL", "LINES_SQL", "ORDERS_SQL", "SUMMARY_SQL"]
+__all__ = ["ENGINES", "HOLDOUT_SQL", "LINES_SQL", "ORDERS_SQL", "SUMMARY_SQL"]
+
+#: What can run these texts: embedded DuckDB (the default) or Spark.
+ENGINES = ("duckdb", "spark")
 
 #: The summary query. Input table ``tx(customer_id, order_key, day, amount, cost)`` with
 #: integer codes for the customer and order ids (grouping on integers is several times
