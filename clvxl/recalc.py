@@ -18,7 +18,7 @@ import pandas as pd
 from clvxl._runtime.memory import run_stages
 from clvxl.analytics import cohorts, metrics, rfm, tiers
 from clvxl.clean import clean_transactions
-from clvxl.clean.dates import EXCEL_EPOCH
+from clvxl.clean.dates import parse_date
 from clvxl.customers import CustomerTable, customer_table
 from clvxl.errors import InputError, ModelError, NoDataError
 from clvxl.holdout import validate
@@ -64,7 +64,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.as_of is not None:
-            object.__setattr__(self, "as_of", _date(self.as_of, "as_of"))
+            object.__setattr__(self, "as_of", parse_date(self.as_of, "as_of"))
         object.__setattr__(self, "unit", parse_unit(self.unit))
         _check(self.horizon_months, "horizon_months", low=0, low_open=True, high=1200)
         _check(self.discount_rate, "discount_rate", low=0, high=1)
@@ -120,15 +120,6 @@ def _number(value: object, name: str) -> float:
         )
     except ValueError:
         raise InputError(f"{name} must be a number, got {value!r}") from None
-
-
-def _date(value: object, name: str) -> pd.Timestamp:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return EXCEL_EPOCH + pd.Timedelta(days=int(value))  # Excel serial
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError):
-        raise InputError(f"{name} must be a date such as 2024-06-30, got {value!r}") from None
 
 
 def _check(

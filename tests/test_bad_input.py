@@ -228,7 +228,7 @@ CATALOGUE = [
         HEAD.encode() + b"a,2024-01-01,1\nb,1899-06-01,2\nc,someday,3\n",
         [],
         2,
-        "row 3, column 'date': '1899-06-01' — expected a date between 1900-01-01 and 2100-12-31",
+        "row 3, column 'date': '1899-06-01' — expected a date between 1900-01-01 and 2100-12-31 (2024-01-31, 2024-01-31T10:00+02:00, 31.01.2024, 01/31/2024, 31 Jan 2024, 20240131 or an Excel serial)",
     ),
     (
         "text, NaN, infinity in amounts",
