@@ -38,6 +38,11 @@ class RawLog:
         messages are recounted from the file itself (only when there is a message).
     offset : int
         Data rows of the source before this table (a batch of a scanned log).
+    rows : ndarray, optional
+        The row the user sees for each row of the source, when they are not consecutive
+        (a log whose lines were selected or merged); overrides the above.
+    notes : tuple of str
+        What was done to the log on the way, in words.
     """
 
     table: pd.DataFrame
@@ -45,6 +50,8 @@ class RawLog:
     first_row: int = 2
     text_file: Path | None = None
     offset: int = 0
+    rows: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
 
     @classmethod
     def from_frame(
@@ -63,6 +70,8 @@ class RawLog:
         [5, 7]
         """
         positions = np.asarray(positions, dtype=np.int64) + self.offset
+        if self.rows is not None:
+            return self.rows[positions]
         if self.text_file is not None and blank_lines(*file_version(self.text_file)):
             lines = data_lines(*file_version(self.text_file))
             # More rows than lines: quoted fields span lines, so the lines do not tell.
@@ -111,6 +120,7 @@ class LogScan:
     source: str
     columns: list[str]
     read: Callable[[Sequence[str] | None], Iterator[RawLog]]
+    notes: tuple[str, ...] = ()
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[RawLog]:
         """The log's rows in batches of about :data:`BATCH_ROWS`."""
