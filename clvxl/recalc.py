@@ -19,6 +19,7 @@ from clvxl._runtime.memory import run_stages
 from clvxl.analytics import cohorts, metrics, rfm, tiers
 from clvxl.clean import clean_transactions
 from clvxl.clean.dates import parse_date
+from clvxl.clean.formats import Reading
 from clvxl.customers import CustomerTable, customer_table
 from clvxl.errors import InputError, ModelError, NoDataError
 from clvxl.holdout import validate
@@ -186,6 +187,8 @@ def recalculate(
     columns: Mapping[str, str] | None = None,
     dates: str = "auto",
     dedupe: bool = False,
+    timezone: str | None = None,
+    reading: Reading | None = None,
     engine: str = "duckdb",
     spark_master: str = DEFAULT_MASTER,
     sheets: bool = True,
@@ -206,6 +209,10 @@ def recalculate(
         How to read dates such as 03/04/2024.
     dedupe : bool
         Count lines that repeat an earlier line exactly only once.
+    timezone : str, optional
+        Count times written with an offset on their day in this IANA zone.
+    reading : Reading, optional
+        A known export, or the generic reading rules (:class:`clvxl.clean.formats.Reading`).
     engine : {"duckdb", "spark"}
         What runs the summary query (:class:`clvxl.summary.EngineLog`).
     spark_master : str
@@ -221,7 +228,14 @@ def recalculate(
     settings = settings or Settings()
     encode = functools.partial(
         _encode,
-        cleaning={"columns": columns, "on_error": on_error, "dates": dates, "dedupe": dedupe},
+        cleaning={
+            "columns": columns,
+            "on_error": on_error,
+            "dates": dates,
+            "dedupe": dedupe,
+            "timezone": timezone,
+            "reading": reading,
+        },
         engine=engine,
         spark_master=spark_master,
         sheets=sheets,

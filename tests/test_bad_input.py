@@ -236,7 +236,7 @@ CATALOGUE = [
         HEAD.encode() + b"a,2024-01-01,abc\nb,2024-01-01,NaN\nc,2024-01-01,inf\n",
         [],
         2,
-        "row 2, column 'amount': 'abc' — expected an amount: a finite number such as 1234.50",
+        "row 2, column 'amount': 'abc' — expected an amount: a finite number such as 1234.50, below 1,000,000,000,000,000 in size and written like the rest of its column",
     ),
     ("more than 20 bad rows", "log.csv", MANY_BAD.encode(), [], 2, "... and 10 more bad rows"),
     ("xls", "log.xls", b"\xd0\xcf\x11\xe0", [], 2, "log.xls: cannot read .xls"),

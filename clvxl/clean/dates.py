@@ -230,19 +230,23 @@ def _from_other_text(
     if serial.any():
         out[serial] = _from_numbers(text[serial].astype(float).to_numpy(), text.index[serial])
     parts = text.str.extract(_SLASHED)
-    slashed = parts[0].notna()
-    if slashed.any():
+    dotted = text.str.match(_DOTTED)  # 31.01.2024: day first, as wherever dots are used
+    for these in (parts[0].notna() & dotted, parts[0].notna() & ~dotted):
+        if not these.any():
+            continue
         order = (
             dates
             if dates in ("dayfirst", "monthfirst")
-            else day_month_order(DateEvidence.of(parts[slashed], log), column)
+            else "dayfirst"
+            if dotted[these].all()
+            else day_month_order(DateEvidence.of(parts[these], log), column)
         )
-        first, second = parts.loc[slashed, 0].astype(int), parts.loc[slashed, 1].astype(int)
-        year = parts.loc[slashed, 2].astype(int)
+        first, second = parts.loc[these, 0].astype(int), parts.loc[these, 1].astype(int)
+        year = parts.loc[these, 2].astype(int)
         year = year.where(year >= 100, year + np.where(year < 70, 2000, 1900))
         day, month = (first, second) if order == "dayfirst" else (second, first)
         days = _calendar(pd.DataFrame({"year": year, "month": month, "day": day}), month)
-        out[slashed] = _in_zone(days, parts[slashed], timezone)
+        out[these] = _in_zone(days, parts[these], timezone)
     for form in _NAMED:
         named = text.str.extract(form)
         hit = named["year"].notna()
@@ -320,6 +324,8 @@ _NAMED = (
 )
 #: d/m/y or m/d/y (slashes, dots or dashes; two- or four-digit years), a time allowed.
 _SLASHED = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})" + _TIME + r"$")
+#: d.m.y: dots are written day first (German, Finnish, Dutch ... dates), so they need no evidence.
+_DOTTED = r"^\d{1,2}\.\d{1,2}\."
 #: Excel serial numbers written as text: five digits (1927-05-18 on), a time part allowed.
 #: "2024" or "-1" are not dates; as serials they would be 1905 or before 1900.
 _SERIAL_TEXT = r"\d{5}(?:\.\d+)?"
@@ -355,7 +361,7 @@ class DateEvidence:
         elif not pd.api.types.is_string_dtype(values.dtype):
             return cls()
         array = text_array(values)
-        maybe = pc.fill_null(pc.match_substring_regex(array, r"^\s*\d{1,2}[/.\-]\d"), False)
+        maybe = pc.fill_null(pc.match_substring_regex(array, r"^\s*\d{1,2}[/\-]\d"), False)
         text = values[maybe.to_numpy(zero_copy_only=False)].astype(str).str.strip()
         return cls.of(text.str.extract(_SLASHED).dropna(subset=[0]), log)
 

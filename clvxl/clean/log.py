@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from clvxl._runtime.arrow import text_array
 from clvxl._runtime.memory import release_memory
@@ -372,8 +373,8 @@ def _left_out(
     date_bad = problems[1][1]
     if date_bad.any():  # a total row has no date; its label stands in a text column
         out |= left.take("total or subtotal row(s) left out", date_bad & _total_rows(table))
-    ids = data["customer_id"].str.lower()
-    placeholder = ids.isin(PLACEHOLDER_IDS).to_numpy() & ~out
+    ids = pc.utf8_lower(text_array(data["customer_id"]))
+    placeholder = pc.is_in(ids, pa.array(PLACEHOLDER_IDS)).to_numpy(zero_copy_only=False) & ~out
     if placeholder.any():
         shown = ", ".join(sorted(set(data["customer_id"][placeholder])))
         out |= left.take(f"{{unit}} with a placeholder customer id ({shown}): not customers, left out", placeholder)

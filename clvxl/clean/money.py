@@ -29,8 +29,8 @@ __all__ = [
 MAX_AMOUNT = 1e15
 #: What a bad amount cell should have held, for the bad-row report.
 MONEY_EXPECTED = (
-    f"an amount: a finite number below {MAX_AMOUNT:,.0f} in size, such as 1234.50, "
-    "written the way the rest of its column is"
+    f"an amount: a finite number such as 1234.50, below {MAX_AMOUNT:,.0f} in size and "
+    "written like the rest of its column"
 )
 
 _CURRENCY = re.compile(r"[\s\u00a0\u202f'’$€£¥]|\b(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK)\b")
@@ -67,8 +67,8 @@ def parse_money(
 
     Examples
     --------
-    >>> parse_money(pd.Series(["$-40.00", "(12.00)", "EUR -12,50", "1.234"]), True)[0].tolist()
-    [nan, -12.0, -12.5, 1234.0]
+    >>> parse_money(pd.Series(["€-40", "(12,00)", "EUR -12,50", "1.234", "$100.00"]), True)[0].tolist()
+    [-40.0, -12.0, -12.5, 1234.0, nan]
     >>> parse_money(pd.Series(["1,234", "12,5", "3.50"]))[0].tolist()
     [1234.0, nan, 3.5]
     """
@@ -88,9 +88,8 @@ def parse_money(
 
 
 def _bounded(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    bad = ~np.isfinite(numbers)
-    bad[~bad] = np.abs(numbers[~bad]) >= MAX_AMOUNT
-    return numbers, bad
+    with np.errstate(invalid="ignore"):
+        return numbers, ~(np.abs(numbers) < MAX_AMOUNT)  # NaN and infinity too
 
 
 def money_votes(values: pd.Series) -> tuple[int, int]:
@@ -101,10 +100,13 @@ def money_votes(values: pd.Series) -> tuple[int, int]:
     """
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return 0, 0
-    _, todo = _plain_numbers(values)
-    if not todo.any() or not values[todo].astype(str).str.contains(",", regex=False).any():
-        return 0, 0
+    if values.dtype != object:  # text as read from a file: one search for a comma first
+        commas = pc.match_substring(pa.array(values.astype("string"), from_pandas=True), ",")
+        if not pc.any(commas).as_py():
+            return 0, 0
     text = values[~values.isna().to_numpy()].astype(str).str.strip()
+    if not text.str.contains(",", regex=False).any():
+        return 0, 0
     core = _signed(text)[1]
     return tuple(int(core.str.contains(_VOTES[rule], regex=True).sum()) for rule in (True, False))
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from clvxl._runtime.memory import prompt_release
+from clvxl.clean.formats import EXPORTS, Reading
 from clvxl.errors import InputError
 from clvxl.excel import EXCEL_MAX_ROWS, FileBook, read_settings, recalc_book, write_result_workbook
 from clvxl.models import PURCHASE_MODELS
@@ -36,6 +37,10 @@ _COLUMN_FLAGS = {
     "cost": "--cost-col",
     "margin": "--margin-col",
     "quantity": "--quantity-col",
+    "unit_price": "--unit-price-col",
+    "status": "--status-col",
+    "refund": "--refund-col",
+    "currency": "--currency-col",
 }
 
 
@@ -156,6 +161,39 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
             )
             for role, flag in _COLUMN_FLAGS.items()
         ),
+        (
+            ("--format",),
+            {
+                "metavar": "NAME",
+                "help": f"read the file as a known export ({', '.join(EXPORTS)}), or 'plain' "
+                "to recognise none (default: recognised by the header)",
+            },
+        ),
+        (
+            ("--paid-status",),
+            {
+                "metavar": "WORDS",
+                "help": "comma-separated status values that are revenue (with --status-col; "
+                "default: paid, completed, processing, ... in several languages)",
+            },
+        ),
+        (("--currency",), {"metavar": "CODE", "help": "keep only lines in this currency"}),
+        (
+            ("--where",),
+            {
+                "metavar": "CONDITION",
+                "help": "keep only the lines for which this SQL condition on the file's "
+                "columns holds, e.g. \"Country = 'DE'\"",
+            },
+        ),
+        (
+            ("--timezone",),
+            {
+                "metavar": "ZONE",
+                "help": "count times written with an offset on their day in this zone, e.g. "
+                "Europe/Berlin (default: the day as written)",
+            },
+        ),
     ],
     "output": [
         (
@@ -199,6 +237,11 @@ def _columns(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
+def _reading(args: argparse.Namespace) -> Reading:
+    paid = tuple(w for w in (args.paid_status or "").split(",") if w.strip())
+    return Reading(args.format, paid, args.currency, args.where)
+
+
 def run_recalc(args: argparse.Namespace) -> int:
     """Run ``clvxl recalc``: read, recalculate, write completely or not at all."""
     _check_paths(args)
@@ -210,6 +253,8 @@ def run_recalc(args: argparse.Namespace) -> int:
         "columns": _columns(args),
         "dates": args.dates or "auto",
         "dedupe": args.dedupe,
+        "timezone": args.timezone,
+        "reading": _reading(args),
         "engine": args.engine,
         "spark_master": args.spark_master,
     }

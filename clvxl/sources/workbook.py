@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -58,7 +59,38 @@ def read_workbook(path: Path, sheet: str | None) -> RawLog:
     values = data.to_python(skip_empty_area=True)
     if not values or not any(str(v).strip() for v in values[0]):
         raise NoDataError(f"{path.name}, sheet {sheet} is empty")
-    header = [str(v).strip() for v in values[0]]
-    frame = pd.DataFrame(values[1:], columns=header, dtype=object)
-    first_row = data.start[0] + 2 if data.start else 2
-    return RawLog.from_frame(frame, f"{path.name}, sheet {sheet}", first_row)
+    at = header_row(values)
+    header = [str(v).strip() for v in values[at]]
+    frame = pd.DataFrame(values[at + 1 :], columns=header, dtype=object)
+    first_row = (data.start[0] if data.start else 0) + at + 2
+    log = RawLog.from_frame(frame, f"{path.name}, sheet {sheet}", first_row)
+    if at:
+        note = f"{path.name}, sheet {sheet}: the header is row {first_row - 1}; the title rows above it are not read"
+        log = dataclasses.replace(log, notes=(note,))
+    return log
+
+
+#: Rows searched for the header below a report's title rows.
+_TITLE_ROWS = 20
+
+
+def header_row(values: list[list[object]]) -> int:
+    """Where the header stands: the first row that is all text and nearly as wide as the table.
+
+    A report saved to Excel has title rows above its header ("Posted Sales Lines",
+    "Company … Printed …"): one or two filled cells, where the header fills most columns.
+
+    Examples
+    --------
+    >>> header_row([["Sales report", ""], ["customer", "amount"], ["a", 1.0]])
+    1
+    >>> header_row([["customer", "amount"], ["a", 1.0]])
+    0
+    """
+    filled = [sum(1 for v in row if str(v).strip()) for row in values[: _TITLE_ROWS + 1]]
+    wide = max(filled)
+    for at, row in enumerate(values[: _TITLE_ROWS + 1]):
+        texts = all(isinstance(v, str) for v in row if str(v).strip())
+        if texts and filled[at] >= max(2, 0.6 * wide):
+            return at
+    return 0
