@@ -142,7 +142,14 @@ def find_columns(header: list[str], columns: Mapping[str, str] | None = None) ->
                     f"there is no column {columns[role]!r} (given for {role}); "
                     f"the columns are: {', '.join(map(repr, header))}"
                 )
-    if "amount" not in found and {"quantity", "unit_price"} <= set(found):
+    if "unit_price" in columns and "quantity" not in found:
+        raise InputError(
+            f"a unit price ({columns['unit_price']!r}) needs a quantity column to make the "
+            "amount (quantity × unit price); name it with --quantity-col"
+        )
+    if ("amount" not in found or "unit_price" in columns) and {"quantity", "unit_price"} <= set(
+        found
+    ):
         found["amount"] = found["unit_price"]  # amount = quantity × unit price
     missing = [r for r in REQUIRED if r not in found]
     if missing:

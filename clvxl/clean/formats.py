@@ -165,6 +165,7 @@ class Rules:
     """What cleaning does line by line, decided once for the log."""
 
     paid: tuple[str, ...] = PAID
+    paid_named: bool = False  # --paid-status: every other status is left out
     currency: str | None = None
     blank_customers: bool = False
     zero_amounts: bool = False
@@ -183,13 +184,14 @@ def prepare(
     export = _export(log.columns, reading.format)
     paid = tuple(s.strip().lower() for s in reading.paid_status) or None
     if export is None:
-        rules = Rules(paid=paid or PAID, currency=reading.currency)
+        rules = Rules(paid=paid or PAID, paid_named=bool(paid), currency=reading.currency)
         return (_where(log, reading.where) if reading.where else log), dict(columns), rules
     note = f"read as {export.label}: {export.reads}" + (
         f", {', '.join(paid or export.paid)} {export.unit} only" if export.paid or paid else ""
     )
     rules = Rules(
         paid=paid or export.paid or PAID,
+        paid_named=bool(paid),
         currency=reading.currency,
         blank_customers=export.blank_customers,
         zero_amounts=export.zero_amounts,

@@ -229,6 +229,12 @@ def _reading_notes(
         notes.append(f"amount = {roles['amount']} (net); {gross} (gross) is not used")
     if roles["amount"] == roles.get("unit_price") and not known:
         notes.append(f"amount = {roles['quantity']} × {roles['unit_price']}")
+    elif "quantity" in roles and roles["amount"] != roles.get("unit_price"):
+        notes.append(
+            f"amount = {roles['amount']} as written (the line's total); {roles['quantity']} "
+            "is kept as the quantity, not multiplied in: if the amount is a price per unit, "
+            "give --unit-price-col"
+        )
     if "order_id" not in roles:
         notes.append("no order id found: each line is counted as one order")
     return notes
@@ -383,7 +389,7 @@ def _left_out(
     if "status" in roles:
         status = table[roles["status"]].fillna("").astype(str).str.strip()
         kept = status.str.lower().isin(rules.paid).to_numpy()
-        known = kept | status.str.lower().isin(UNPAID).to_numpy()
+        known = kept | status.str.lower().isin(UNPAID).to_numpy() | rules.paid_named
         for value in sorted(set(status[~kept & known & ~out])):
             out |= left.take("{unit} with status " + repr(value) + " left out", (status == value).to_numpy() & ~out)
         problems.append((roles["status"], ~known & ~out, _status_expected(rules)))
