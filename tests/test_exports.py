@@ -217,3 +217,28 @@ def test_format_plain_turns_recognition_off(capsys, tmp_path):
 def test_a_format_that_does_not_fit_is_refused(capsys, tmp_path, options, message):
     code = main(["recalc", str(EXPORTS / "finnish.csv"), "-o", str(tmp_path / "o.csv"), *options])
     assert code == 2 and message in capsys.readouterr().err
+
+
+def test_quoted_multi_line_fields_are_named_by_file_line(tmp_path, capsys):
+    source = tmp_path / "log.csv"
+    source.write_text(
+        'customer,note,date,amount\na,"two\nlines",2024-01-01,5\n\nb,"x",2024-01-02,abc\n'
+    )
+    code = main(["recalc", str(source), "-o", str(tmp_path / "o.csv")])
+    err = capsys.readouterr().err
+    # The bad record is the 3rd (row 3 by record count) but starts on line 5 of the file.
+    assert code == 2 and "row 5, column 'amount': 'abc'" in err
+
+
+def test_utf16_and_long_header(tmp_path, capsys):
+    source = tmp_path / "unicode.txt"
+    source.write_bytes("customer\tdate\tamount\nMäkinen\t2024-01-01\t5\n".encode("utf-16"))
+    wide = tmp_path / "wide.csv"
+    filler = ",".join(f"column_{i:06d}" for i in range(8000))  # a header of 120 KB
+    wide.write_text(f"customer,date,amount,{filler}\na,2024-01-01,5{',' * 8000}\n")
+    for path in (source, wide):
+        assert main(["recalc", str(path), "-o", str(tmp_path / "o.csv")]) == 0
+        capsys.readouterr()
+        table = pd.read_csv(tmp_path / "o.csv")
+        assert table["revenue"].tolist() == [5.0]
+    assert table["customer_id"].tolist() == ["a"]

@@ -174,3 +174,24 @@ def test_repeated_line_note_only_for_lines_equal_in_every_column(capsys, tmp_pat
 def test_no_order_id_is_said(capsys, tmp_path):
     code, _, out = run(capsys, tmp_path, "customer,date,amount\na,2024-01-01,1\n")
     assert code == 0 and "note: no order id found: each line is counted as one order" in out
+
+
+def test_encoding_option_overrides_what_the_bytes_suggest(capsys, tmp_path):
+    source = tmp_path / "log.csv"
+    source.write_bytes(b"customer,date,amount\nJos\xe8,2024-01-01,5\n")
+    for encoding, name in (("cp1252", "Josè"), ("cp1250", "Josč")):
+        assert main(["recalc", str(source), "-o", str(tmp_path / "o.csv"), "--encoding", encoding]) == 0
+        capsys.readouterr()
+        assert pd.read_csv(tmp_path / "o.csv")["customer_id"].tolist() == [name]
+    code = main(["recalc", str(source), "-o", str(tmp_path / "o.csv"), "--encoding", "klingon"])
+    assert code == 2 and "unknown encoding 'klingon'" in capsys.readouterr().err
+
+
+def test_header_row_option_names_the_header_of_a_workbook(capsys, tmp_path):
+    workbook = Path(__file__).parent / "data" / "exports" / "erp_export.xlsx"
+    output = tmp_path / "o.csv"
+    assert main(["recalc", str(workbook), "-o", str(output), "--header-row", "3"]) == 0
+    capsys.readouterr()
+    assert pd.read_csv(output)["revenue"].round(2).tolist() == [1726.70, 788.00, 1161.20, 1060.00]
+    code = main(["recalc", str(workbook), "-o", str(output), "--header-row", "99"])
+    assert code == 2 and "has no row 99 to read the header from" in capsys.readouterr().err

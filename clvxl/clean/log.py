@@ -194,7 +194,8 @@ def clean_transactions(
             parts.append(part.drop_columns(list(ids)))
         del batch  # before the next one is read
     rejected = report.finish(log.source)
-    reading_notes = _reading_notes(log.columns, roles, votes, known=bool(rules.notes))
+    named_quantity = "quantity" in columns and "unit_price" not in columns
+    reading_notes = _reading_notes(log.columns, roles, votes, bool(rules.notes), named_quantity)
     notes = (*rules.notes, *log.notes, *reading_notes, *left.notes())
     if not parts or sum(part.num_rows for part in parts) == 0:
         what = "no rows that could be read" if report.count else "no transactions"
@@ -220,7 +221,7 @@ def _check_zone(timezone: str | None) -> None:
 
 
 def _reading_notes(
-    header: list[str], roles: dict[str, str], votes: dict, known: bool
+    header: list[str], roles: dict[str, str], votes: dict, known: bool, named_quantity: bool
 ) -> list[str]:
     """How the columns were read, where the file left a choice."""
     notes = [n for column, v in votes.items() if (n := rule_note(column, *v))]
@@ -229,7 +230,7 @@ def _reading_notes(
         notes.append(f"amount = {roles['amount']} (net); {gross} (gross) is not used")
     if roles["amount"] == roles.get("unit_price") and not known:
         notes.append(f"amount = {roles['quantity']} × {roles['unit_price']}")
-    elif "quantity" in roles and roles["amount"] != roles.get("unit_price"):
+    elif named_quantity and roles["amount"] != roles.get("unit_price"):
         notes.append(
             f"amount = {roles['amount']} as written (the line's total); {roles['quantity']} "
             "is kept as the quantity, not multiplied in: if the amount is a price per unit, "

@@ -187,6 +187,16 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
             },
         ),
         (
+            ("--encoding",),
+            {"metavar": "NAME", "help": "encoding of a text file, e.g. cp1252, utf-16 "
+             "(default: UTF-16 or UTF-8 when the bytes say so, else Windows-1252)"},
+        ),
+        (
+            ("--header-row",),
+            {"type": int, "metavar": "N", "help": "sheet row of a workbook's header "
+             "(default: found below any title rows)"},
+        ),
+        (
             ("--timezone",),
             {
                 "metavar": "ZONE",
@@ -308,9 +318,13 @@ def _recalc_log(args: argparse.Namespace, options: dict, progress: Progress) -> 
     if to_workbook or _is_workbook(
         source
     ):  # a workbook output shows the log; a workbook is read whole
-        raw = read_sql(args.sql, source) if args.sql else read_log(source, args.sheet)
+        raw = (
+            read_sql(args.sql, source)
+            if args.sql
+            else read_log(source, args.sheet, args.encoding, args.header_row)
+        )
     else:  # in batches: a log of any length
-        raw = scan_sql(args.sql, source) if args.sql else scan_log(source)
+        raw = scan_sql(args.sql, source) if args.sql else scan_log(source, encoding=args.encoding)
     if to_workbook and len(raw.table) >= EXCEL_MAX_ROWS:
         raise InputError(
             f"{raw.source} has {len(raw.table):,} rows, more than an Excel sheet holds "

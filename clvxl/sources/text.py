@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from clvxl.errors import NoDataError
+from clvxl.errors import InputError, NoDataError
 from clvxl.sources.raw import LogScan, RawLog, group_batches, header_name, readable
 
 
 def not_csv(path: Path) -> str:
     return f"{path.name} is not a readable CSV file"
 
-def _csv_format(path: Path) -> tuple[dict, list[str]]:
-    """pyarrow's CSV options for ``path`` (encoding, delimiter) and its header names."""
+def _csv_format(path: Path, encoding: str | None = None) -> tuple[dict, list[str]]:
+    """pyarrow's CSV options for ``path`` (encoding, delimiter) and its header names.
+
+    ``encoding`` (``--encoding``) overrides the encoding found from the file's bytes.
+    """
     import pyarrow.csv as pacsv
 
     head = _head(path)
     if not head.strip(b"\x00\r\n\t ").strip(b"\xff\xfe"):
         raise NoDataError(f"{path.name} is empty")
-    encoding = text_encoding(head)
-    first_line = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
-    delimiter = max((",", ";", "\t", "|"), key=first_line.count)
+    encoding, delimiter, first_line = _dialect(head, encoding)
     header = next(csv.reader([first_line], delimiter=delimiter))
     options = {
         "read_options": pacsv.ReadOptions(encoding=encoding, block_size=_block_size(head)),
@@ -30,6 +32,23 @@ def _csv_format(path: Path) -> tuple[dict, list[str]]:
         "convert_options": _as_text(header),
     }
     return options, [header_name(name) for name in header]
+
+
+def csv_dialect(path: Path) -> tuple[str, str]:
+    """The encoding and the delimiter of a text file, as it is read."""
+    encoding, delimiter, _ = _dialect(_head(path))
+    return encoding, delimiter
+
+
+def _dialect(head: bytes, encoding: str | None = None) -> tuple[str, str, str]:
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r}; give e.g. utf-8, cp1252, utf-16") from None
+    encoding = encoding or text_encoding(head)
+    first_line = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
+    return encoding, max((",", ";", "\t", "|"), key=first_line.count), first_line
 
 
 def _head(path: Path) -> bytes:
@@ -89,20 +108,20 @@ def _as_text(header: list[str], include: list[str] | None = None):
         include_columns=include,
     )
 
-def read_csv_log(path: Path) -> RawLog:
+def read_csv_log(path: Path, encoding: str | None = None) -> RawLog:
     import pyarrow.csv as pacsv
 
-    options, _ = _csv_format(path)
+    options, _ = _csv_format(path, encoding)
     with readable(not_csv(path)):
         table = pacsv.read_csv(path, **options)
     frame = table.to_pandas()
     frame.columns = [header_name(c) for c in frame.columns]
     return RawLog(frame, path.name, 2, path)
 
-def scan_csv(path: Path, batch_rows: int) -> LogScan:
+def scan_csv(path: Path, batch_rows: int, encoding: str | None = None) -> LogScan:
     import pyarrow.csv as pacsv
 
-    options, header = _csv_format(path)
+    options, header = _csv_format(path, encoding)
     raw_header = list(options["convert_options"].column_types)
 
     def read(columns: Sequence[str] | None) -> Iterator[RawLog]:

@@ -29,7 +29,7 @@ def sheet_rows(path: str | Path, sheet: str) -> list[list[object]] | None:
         return None
     return book.get_sheet_by_name(sheet).to_python()
 
-def read_workbook(path: Path, sheet: str | None) -> RawLog:
+def read_workbook(path: Path, sheet: str | None, header_row: int | None = None) -> RawLog:
     import python_calamine as pc
 
     check_package(path)
@@ -59,7 +59,7 @@ def read_workbook(path: Path, sheet: str | None) -> RawLog:
     values = data.to_python(skip_empty_area=True)
     if not values or not any(str(v).strip() for v in values[0]):
         raise NoDataError(f"{path.name}, sheet {sheet} is empty")
-    at = header_row(values)
+    at = _header_at(values, data.start[0] if data.start else 0, header_row, f"{path.name}, sheet {sheet}")
     header = [str(v).strip() for v in values[at]]
     frame = pd.DataFrame(values[at + 1 :], columns=header, dtype=object)
     first_row = (data.start[0] if data.start else 0) + at + 2
@@ -68,6 +68,15 @@ def read_workbook(path: Path, sheet: str | None) -> RawLog:
         note = f"{path.name}, sheet {sheet}: the header is row {first_row - 1}; the title rows above it are not read"
         log = dataclasses.replace(log, notes=(note,))
     return log
+
+
+def _header_at(values: list[list[object]], top: int, row: int | None, name: str) -> int:
+    """The position in ``values`` (which start on sheet row ``top + 1``) of the header."""
+    if row is None:
+        return header_row(values)
+    if not top < row <= top + len(values):
+        raise InputError(f"{name} has no row {row} to read the header from")
+    return row - top - 1
 
 
 #: Rows searched for the header below a report's title rows.
