@@ -105,7 +105,7 @@ CURRENCY_LOG = """order,customer,date,amount,currency
 def test_mixed_currencies_are_refused_listing_them(capsys, tmp_path):
     code, _, out = run(capsys, tmp_path, CURRENCY_LOG, "--currency-col", "currency")
     assert code == 2
-    assert "the log mixes currencies (EUR, SEK, USD)" in out
+    assert "the log mixes currencies (EUR, SEK, USD); adding them up would be wrong" in out
 
 
 def test_one_named_currency_is_kept(capsys, tmp_path):
@@ -195,3 +195,12 @@ def test_header_row_option_names_the_header_of_a_workbook(capsys, tmp_path):
     assert pd.read_csv(output)["revenue"].round(2).tolist() == [1726.70, 788.00, 1161.20, 1060.00]
     code = main(["recalc", str(workbook), "-o", str(output), "--header-row", "99"])
     assert code == 2 and "has no row 99 to read the header from" in capsys.readouterr().err
+
+
+def test_a_currency_column_is_found_by_name_and_any_accepts_converted_amounts(capsys, tmp_path):
+    # Without --currency-col: the "currency" column is found by its name, and refused mixed.
+    code, _, out = run(capsys, tmp_path, CURRENCY_LOG)
+    assert code == 2 and "the log mixes currencies (EUR, SEK, USD)" in out
+    code, table, _ = run(capsys, tmp_path, CURRENCY_LOG, "--currency", "any")
+    assert code == 0
+    assert customers(table) == {"a": (2, 30.0, "2024-01-02"), "b": (2, 70.0, "2024-01-04")}

@@ -61,14 +61,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
                    "prix_unitaire", "precio_unitario", "stukprijs", "yksikkohinta", "harga_satuan"),
     "document_type": ("document_type", "belegart", "dokumentart", "type_de_document",
                       "tipo_de_documento", "documenttype", "tositelaji", "jenis_dokumen"),
-    # Used only when named (--status-col ...) or by a known export: a "Status" column may
-    # hold anything, and the words it holds decide what is revenue.
+    # Status and refund only when named (--status-col ...) or by a known export: a
+    # "Status" column may hold anything, and its words decide what is revenue. A currency
+    # column is found by name: mixed currencies are refused, never added up.
     "status": ("status", "payment_status", "financial_status", "order_status"),
     "refund": ("refund", "refunded", "refunded_amount", "amount_refunded", "refund_amount"),
     "currency": ("currency", "wahrung", "währung", "devise", "moneda", "valuta"),
 }
 #: Roles found only when named, never from the header alone.
-NAMED_ONLY = ("status", "refund", "currency")
+NAMED_ONLY = ("status", "refund")
 #: Gross amounts: never read as the amount; named in a note when the net one is used.
 GROSS = (
     "amount_including_vat", "amount_incl_vat", "gross_amount", "bruttobetrag", "brutto",

@@ -70,7 +70,9 @@ class Reading:
     paid_status : tuple of str
         Status values that are revenue (``--paid-status``); empty: :data:`PAID`.
     currency : str, optional
-        The one currency to keep when ``currency`` is a column (``--currency``).
+        The one currency to keep when the log has a currency column (``--currency``);
+        ``"any"``: the amounts are in one currency already (converted), whatever the
+        column says.
     where : str, optional
         An SQL condition on the raw columns (``--where``); other lines are left out.
     """
@@ -93,6 +95,7 @@ class Export:
     lower_ids: bool = False  # e-mail addresses
     blank_customers: bool = False  # lines without a customer left out, with a count
     zero_amounts: bool = False  # $0 (trial) lines are not purchases
+    converted: bool = False  # amounts in one (settlement) currency: the currency column is not
     unit: str = "lines"
     reads: str = ""
 
@@ -110,12 +113,13 @@ EXPORTS: dict[str, Export] = {
     ),
     "stripe-payments": Export(
         "a Stripe payments export",
-        ("Created date (UTC)", "Converted Amount", "Converted Amount Refunded", "Status",
+        ("id", "Created date (UTC)", "Converted Amount", "Converted Amount Refunded", "Status",
          "Customer ID"),
         {"customer_id": "Customer ID", "order_id": "id", "date": "Created date (UTC)",
          "amount": "Converted Amount", "refund": "Converted Amount Refunded",
          "status": "Status"},
-        paid=("paid", "succeeded", "refunded"), blank_customers=True, unit="charges",
+        paid=("paid", "succeeded", "refunded"), blank_customers=True, converted=True,
+        unit="charges",
         reads="customer = Customer ID, amount = Converted Amount − Converted Amount Refunded "
         "(the settlement currency)",
     ),
@@ -151,7 +155,7 @@ EXPORTS: dict[str, Export] = {
     ),
     "stripe-invoices": Export(
         "a Stripe invoices export",
-        ("Amount Due", "Amount Paid", "Customer", "Date (UTC)", "Status", "Subscription"),
+        ("id", "Amount Due", "Amount Paid", "Customer", "Date (UTC)", "Status", "Subscription"),
         {"customer_id": "Customer", "order_id": "id", "date": "Date (UTC)",
          "amount": "Amount Paid", "status": "Status"},
         paid=("paid",), zero_amounts=True, unit="invoices",
@@ -192,7 +196,7 @@ def prepare(
     rules = Rules(
         paid=paid or export.paid or PAID,
         paid_named=bool(paid),
-        currency=reading.currency,
+        currency="any" if export.converted and reading.currency is None else reading.currency,
         blank_customers=export.blank_customers,
         zero_amounts=export.zero_amounts,
         lower_ids=export.lower_ids,

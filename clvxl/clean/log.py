@@ -302,8 +302,8 @@ class _LeftOut:
         if len(self.currencies) > 1 and self.rules.currency is None:
             raise InputError(
                 f"the log mixes currencies ({', '.join(sorted(self.currencies))}); adding them "
-                "up would be wrong. Keep one with --currency, or give a converted amount "
-                "column with --amount-col"
+                "up would be wrong. Keep one with --currency EUR (say which), or, if the "
+                "amount column is already converted to one currency, say --currency any"
             )
         unit = self.rules.unit
         return [
@@ -394,7 +394,7 @@ def _left_out(
         for value in sorted(set(status[~kept & known & ~out])):
             out |= left.take("{unit} with status " + repr(value) + " left out", (status == value).to_numpy() & ~out)
         problems.append((roles["status"], ~known & ~out, _status_expected(rules)))
-    if "currency" in roles:
+    if "currency" in roles and (rules.currency or "").lower() != "any":
         currency = table[roles["currency"]].fillna("").astype(str).str.strip().str.upper()
         if rules.currency is not None:
             other = (currency != rules.currency.upper()).to_numpy() & ~out

@@ -177,7 +177,14 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
                 "default: paid, completed, processing, ... in several languages)",
             },
         ),
-        (("--currency",), {"metavar": "CODE", "help": "keep only lines in this currency"}),
+        (
+            ("--currency",),
+            {
+                "metavar": "CODE",
+                "help": "keep only lines in this currency (of the currency column), or 'any' "
+                "when the amounts are converted to one currency already",
+            },
+        ),
         (
             ("--where",),
             {
