@@ -18,7 +18,8 @@ import pandas as pd
 from clvxl._runtime.memory import run_stages
 from clvxl.analytics import cohorts, metrics, rfm, tiers
 from clvxl.clean import clean_transactions
-from clvxl.clean.dates import EXCEL_EPOCH
+from clvxl.clean.dates import parse_date
+from clvxl.clean.formats import Reading
 from clvxl.customers import CustomerTable, customer_table
 from clvxl.errors import InputError, ModelError, NoDataError
 from clvxl.holdout import validate
@@ -64,7 +65,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.as_of is not None:
-            object.__setattr__(self, "as_of", _date(self.as_of, "as_of"))
+            object.__setattr__(self, "as_of", parse_date(self.as_of, "as_of"))
         object.__setattr__(self, "unit", parse_unit(self.unit))
         _check(self.horizon_months, "horizon_months", low=0, low_open=True, high=1200)
         _check(self.discount_rate, "discount_rate", low=0, high=1)
@@ -120,15 +121,6 @@ def _number(value: object, name: str) -> float:
         )
     except ValueError:
         raise InputError(f"{name} must be a number, got {value!r}") from None
-
-
-def _date(value: object, name: str) -> pd.Timestamp:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return EXCEL_EPOCH + pd.Timedelta(days=int(value))  # Excel serial
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError):
-        raise InputError(f"{name} must be a date such as 2024-06-30, got {value!r}") from None
 
 
 def _check(
@@ -195,6 +187,8 @@ def recalculate(
     columns: Mapping[str, str] | None = None,
     dates: str = "auto",
     dedupe: bool = False,
+    timezone: str | None = None,
+    reading: Reading | None = None,
     engine: str = "duckdb",
     spark_master: str = DEFAULT_MASTER,
     sheets: bool = True,
@@ -215,6 +209,10 @@ def recalculate(
         How to read dates such as 03/04/2024.
     dedupe : bool
         Count lines that repeat an earlier line exactly only once.
+    timezone : str, optional
+        Count times written with an offset on their day in this IANA zone.
+    reading : Reading, optional
+        A known export, or the generic reading rules (:class:`clvxl.clean.formats.Reading`).
     engine : {"duckdb", "spark"}
         What runs the summary query (:class:`clvxl.summary.EngineLog`).
     spark_master : str
@@ -230,7 +228,14 @@ def recalculate(
     settings = settings or Settings()
     encode = functools.partial(
         _encode,
-        cleaning={"columns": columns, "on_error": on_error, "dates": dates, "dedupe": dedupe},
+        cleaning={
+            "columns": columns,
+            "on_error": on_error,
+            "dates": dates,
+            "dedupe": dedupe,
+            "timezone": timezone,
+            "reading": reading,
+        },
         engine=engine,
         spark_master=spark_master,
         sheets=sheets,

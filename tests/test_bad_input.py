@@ -228,7 +228,7 @@ CATALOGUE = [
         HEAD.encode() + b"a,2024-01-01,1\nb,1899-06-01,2\nc,someday,3\n",
         [],
         2,
-        "row 3, column 'date': '1899-06-01' — expected a date between 1900-01-01 and 2100-12-31",
+        "row 3, column 'date': '1899-06-01' — expected a date between 1900-01-01 and 2100-12-31 (2024-01-31, 2024-01-31T10:00+02:00, 31.01.2024, 01/31/2024, 31 Jan 2024, 20240131 or an Excel serial)",
     ),
     (
         "text, NaN, infinity in amounts",
@@ -236,7 +236,7 @@ CATALOGUE = [
         HEAD.encode() + b"a,2024-01-01,abc\nb,2024-01-01,NaN\nc,2024-01-01,inf\n",
         [],
         2,
-        "row 2, column 'amount': 'abc' — expected an amount: a finite number such as 1234.50",
+        "row 2, column 'amount': 'abc' — expected an amount: a finite number such as 1234.50, below 1,000,000,000,000,000 in size and written like the rest of its column",
     ),
     ("more than 20 bad rows", "log.csv", MANY_BAD.encode(), [], 2, "... and 10 more bad rows"),
     ("xls", "log.xls", b"\xd0\xcf\x11\xe0", [], 2, "log.xls: cannot read .xls"),

@@ -30,8 +30,8 @@ from clvxl.sources import read_log
 HEADER = ["customer_id", "order_date", "amount"]
 EXPECTED = {
     "customer_id": "a customer id (the cell is empty)",
-    "order_date": "a date between 1900-01-01 and 2100-12-31",
-    "amount": "an amount: a finite number such as 1234.50",
+    "order_date": "a date between 1900-01-01 and 2100-12-31 (2024-01-31, 2024-01-31T10:00+02:00, 31.01.2024, 01/31/2024, 31 Jan 2024, 20240131 or an Excel serial)",
+    "amount": "an amount: a finite number such as 1234.50, below 1,000,000,000,000,000 in size and written like the rest of its column",
 }
 #: What a broken cell holds, per column; "" is an empty cell (read as missing).
 BROKEN = {
@@ -247,11 +247,11 @@ def test_cli_stops_on_mixed_rows_naming_them_without_traceback(tmp_path):
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines() == [
         "clvxl: 3 bad rows in log.csv; nothing was computed:",
-        "  row 3, column 'order_date': '1899-06-01' — expected a date between 1900-01-01 and 2100-12-31",
-        "  row 3, column 'amount': 'inf' — expected an amount: a finite number such as 1234.50",
+        "  row 3, column 'order_date': '1899-06-01' — expected a date between 1900-01-01 and 2100-12-31 (2024-01-31, 2024-01-31T10:00+02:00, 31.01.2024, 01/31/2024, 31 Jan 2024, 20240131 or an Excel serial)",
+        "  row 3, column 'amount': 'inf' — expected an amount: a finite number such as 1234.50, below 1,000,000,000,000,000 in size and written like the rest of its column",
         "  row 5, column 'customer_id': None — expected a customer id (the cell is empty)",
-        "  row 5, column 'amount': 'abc' — expected an amount: a finite number such as 1234.50",
-        "  row 7, column 'amount': None — expected an amount: a finite number such as 1234.50",
+        "  row 5, column 'amount': 'abc' — expected an amount: a finite number such as 1234.50, below 1,000,000,000,000,000 in size and written like the rest of its column",
+        "  row 7, column 'amount': None — expected an amount: a finite number such as 1234.50, below 1,000,000,000,000,000 in size and written like the rest of its column",
         "Fix these rows, or use --on-error skip to set them aside and compute with the rest.",
     ]
     assert source.read_bytes() == before

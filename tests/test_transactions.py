@@ -145,7 +145,7 @@ def test_bad_rows_all_listed_with_row_column_value_and_expectation():
     assert "row 3, column 'Customer': '' — expected a customer id (the cell is empty)" in message
     assert "row 3, column 'Amount': 'abc' — expected an amount" in message
     assert (
-        "row 4, column 'Date': '1899-06-01' — expected a date between 1900-01-01 and 2100-12-31"
+        "row 4, column 'Date': '1899-06-01' — expected a date between 1900-01-01 and 2100-12-31 (2024-01-31, 2024-01-31T10:00+02:00, 31.01.2024, 01/31/2024, 31 Jan 2024, 20240131 or an Excel serial)"
         in message
     )
     assert "row 4, column 'Amount': 'inf'" in message
@@ -178,7 +178,7 @@ def test_skip_sets_bad_rows_aside_with_reason():
             "row": 3,
             "column": "date",
             "value": "nope",
-            "reason": "a date between 1900-01-01 and 2100-12-31",
+            "reason": "a date between 1900-01-01 and 2100-12-31 (2024-01-31, 2024-01-31T10:00+02:00, 31.01.2024, 01/31/2024, 31 Jan 2024, 20240131 or an Excel serial)",
         }
     ]
 
@@ -334,4 +334,4 @@ def test_real_dates_far_outside_the_range_are_bad_rows(tmp_path, read):
     log = clean_transactions(read(path), on_error="skip")
     assert log.transactions["customer_id"].tolist() == ["A"]
     assert log.rejected["row"].tolist() == [2, 3]
-    assert set(log.rejected["reason"]) == {"a date between 1900-01-01 and 2100-12-31"}
+    assert set(log.rejected["reason"]) == {"a date between 1900-01-01 and 2100-12-31 (2024-01-31, 2024-01-31T10:00+02:00, 31.01.2024, 01/31/2024, 31 Jan 2024, 20240131 or an Excel serial)"}

@@ -6,7 +6,9 @@ here once.
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +29,7 @@ __all__ = [
     "DateEvidence",
     "day_month_order",
     "day_numbers",
+    "parse_date",
     "parse_dates",
 ]
 
@@ -39,7 +42,42 @@ _EXCEL_LAST_SERIAL = 73415  # 2100-12-31
 #: Day 0 of the compact table's ``day`` column (and of the summary query's days).
 DAY_ZERO = np.datetime64("1970-01-01", "D")
 #: What a bad date cell should have held, for the bad-row report.
-DATE_EXPECTED = f"a date between {FIRST_DATE:%Y-%m-%d} and {LAST_DATE:%Y-%m-%d}"
+DATE_EXPECTED = (
+    f"a date between {FIRST_DATE:%Y-%m-%d} and {LAST_DATE:%Y-%m-%d} (2024-01-31, "
+    "2024-01-31T10:00+02:00, 31.01.2024, 01/31/2024, 31 Jan 2024, 20240131 or an Excel serial)"
+)
+
+
+def parse_date(value: object, name: str) -> pd.Timestamp:
+    """One date given as a setting (``--as-of``): a day, without a time or a zone.
+
+    Examples
+    --------
+    >>> parse_date("2024-06-30", "as_of"), parse_date(45473, "as_of")
+    (Timestamp('2024-06-30 00:00:00'), Timestamp('2024-06-30 00:00:00'))
+    >>> parse_date("2024-06-30T00:00+02:00", "as_of")
+    Traceback (most recent call last):
+    ...
+    clvxl.errors.InputError: as_of must be a day such as 2024-06-30, without a time or a time zone, got '2024-06-30T00:00+02:00'
+    """
+    refused = InputError(
+        f"{name} must be a day such as 2024-06-30, without a time or a time zone, got {value!r}"
+    )
+    if isinstance(value, str):
+        text = value.strip()
+        if re.search(r"[:+]|\dT|\dZ$", text):  # a time or a zone
+            raise refused
+        values = pd.Series([text], dtype=object)
+    elif isinstance(value, bool) or getattr(value, "tzinfo", None) is not None:
+        raise refused
+    else:
+        values = pd.Series([value], dtype=object)
+    parsed, bad = _parse_date_values(
+        values, name, RawLog.from_frame(pd.DataFrame({name: values})), "auto", None
+    )
+    if bad[0]:
+        raise InputError(f"{name} must be {DATE_EXPECTED}, got {value!r}")
+    return parsed.iloc[0]
 
 
 def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
@@ -48,11 +86,8 @@ def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
 
 
 
-_SLASHED = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?\s*$")
-
-
 def parse_dates(
-    values: pd.Series, column: str, rows: RawLog, dates: str
+    values: pd.Series, column: str, rows: RawLog, dates: str, timezone: str | None = None
 ) -> tuple[pd.Series, np.ndarray]:
     """Dates as datetimes, ISO/compact text, day-month-year text or Excel serial numbers.
 
@@ -61,7 +96,7 @@ def parse_dates(
     name the first row that shows it.
     """
     if values.dtype == object or not pd.api.types.is_string_dtype(values.dtype):
-        return _parse_date_values(values, column, rows, dates)
+        return _parse_date_values(values, column, rows, dates, timezone)
     encoded = pc.dictionary_encode(text_array(values))
     distinct = len(encoded.dictionary)
     codes = pc.fill_null(encoded.indices, distinct).to_numpy()  # missing: one more slot
@@ -69,17 +104,19 @@ def parse_dates(
     first[codes[::-1]] = np.arange(len(values) - 1, -1, -1)
     texts = pa.concat_arrays([encoded.dictionary, pa.nulls(1, encoded.dictionary.type)])
     texts = texts.to_pandas().set_axis(first)
-    parsed, bad = _parse_date_values(texts, column, rows, dates)
+    parsed, bad = _parse_date_values(texts, column, rows, dates, timezone)
     return pd.Series(parsed.to_numpy()[codes], index=values.index), bad[codes]
 
 
 def _parse_date_values(
-    values: pd.Series, column: str, rows: RawLog, dates: str
+    values: pd.Series, column: str, rows: RawLog, dates: str, timezone: str | None
 ) -> tuple[pd.Series, np.ndarray]:
     n = len(values)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        out = _in_range(values.dt.tz_localize(None) if values.dt.tz is not None else values)
+        if values.dt.tz is not None:  # the wall time in the column's zone, or in ``timezone``
+            values = (values.dt.tz_convert(timezone) if timezone else values).dt.tz_localize(None)
+        out = _in_range(values)
     elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
         values.dtype
     ):
@@ -90,9 +127,8 @@ def _parse_date_values(
             is_time = (kind == "time").to_numpy()
             is_num = (kind == "number").to_numpy()
             if is_time.any():
-                out[is_time] = _in_range(
-                    pd.to_datetime(values[is_time].astype(object), errors="coerce")
-                )
+                wall = values[is_time].map(functools.partial(_wall_time, timezone=timezone))
+                out[is_time] = _in_range(pd.to_datetime(wall, errors="coerce"))
             if is_num.any():
                 out[is_num] = _from_numbers(
                     values[is_num].astype(float).to_numpy(), values.index[is_num]
@@ -102,7 +138,7 @@ def _parse_date_values(
             text_mask = ~values.isna().to_numpy()
         if text_mask.any():
             out[text_mask] = _from_text(
-                values[text_mask].astype(str).str.strip(), column, rows, dates
+                values[text_mask].astype(str).str.strip(), column, rows, dates, timezone
             )
     out = out.dt.normalize()
     bad = (out.isna() | (out < FIRST_DATE) | (out > LAST_DATE)).to_numpy(dtype=bool)
@@ -144,7 +180,9 @@ def _from_numbers(numbers: np.ndarray, index: pd.Index) -> pd.Series:
     return out
 
 
-def _from_text(text: pd.Series, column: str, log: RawLog, dates: str) -> pd.Series:
+def _from_text(
+    text: pd.Series, column: str, log: RawLog, dates: str, timezone: str | None
+) -> pd.Series:
     """Plain YYYY-MM-DD at Arrow speed; only the rest goes through the slower forms."""
     array = text_array(text)
     parsed = pc.strptime(array, format="%Y-%m-%d", unit="s", error_is_null=True)
@@ -153,47 +191,144 @@ def _from_text(text: pd.Series, column: str, log: RawLog, dates: str) -> pd.Seri
     day = pc.extract_regex(array, r"^\s*\d{4}-\d{1,2}-(?P<day>\d{1,2})\s*$").field("day")
     day = pc.if_else(pc.equal(day, ""), pa.scalar(None, pa.string()), day)  # no match
     rolled = pc.not_equal(pc.day(parsed), pc.cast(day, pa.int64()))
-    parsed = pc.if_else(pc.fill_null(rolled, False), pa.scalar(None, parsed.type), parsed)
+    # Outside the range (2500-01-01) a second count would wrap around as nanoseconds.
+    outside = pc.or_(
+        pc.less(parsed, pa.scalar(FIRST_DATE, parsed.type)),
+        pc.greater(parsed, pa.scalar(LAST_DATE, parsed.type)),
+    )
+    wrong = pc.fill_null(pc.or_(rolled, outside), False)
+    parsed = pc.if_else(wrong, pa.scalar(None, parsed.type), parsed)
     out = pd.Series(
         parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]"), index=text.index
     )
     rest = out.isna().to_numpy() & (text != "").to_numpy()
     if rest.any():
-        out[rest] = _from_other_text(text[rest], column, log, dates)
+        out[rest] = _from_other_text(text[rest], column, log, dates, timezone)
     return out
 
 
-def _from_other_text(text: pd.Series, column: str, log: RawLog, dates: str) -> pd.Series:
-    """ISO with times, yyyymmdd, serial numbers as text, d/m/y or m/d/y, month names."""
-    out = pd.to_datetime(
-        text.where(text.str.match(r"^\d{4}-\d{1,2}-\d{1,2}")), format="ISO8601", errors="coerce"
-    )
+def _from_other_text(
+    text: pd.Series, column: str, log: RawLog, dates: str, timezone: str | None
+) -> pd.Series:
+    """The accepted forms other than plain YYYY-MM-DD (:data:`DATE_FORMS`); NaT elsewhere.
+
+    The day is the calendar day as written: ``2024-12-20 19:45 -0500`` is 2024-12-20
+    whatever the offset (the shop's own day), unless ``timezone`` converted it first.
+    Years are checked before any timestamp is built, so 2500-01-01 or 1500-06-01 are
+    bad rows, never wrapped around.
+    """
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    iso = text.str.extract(_ISO)
+    found = iso["year"].notna()
+    if found.any():
+        days = _calendar(iso[found], _month_number(iso.loc[found, "month"]))
+        out[found] = _in_zone(days, iso[found], timezone)
     compact = text.str.fullmatch(r"\d{8}")
     if compact.any():
         out[compact] = pd.to_datetime(text[compact], format="%Y%m%d", errors="coerce")
-    serial = text.str.fullmatch(r"\d{1,5}(\.\d+)?") & ~compact
+    serial = text.str.fullmatch(_SERIAL_TEXT)
     if serial.any():
         out[serial] = _from_numbers(text[serial].astype(float).to_numpy(), text.index[serial])
     parts = text.str.extract(_SLASHED)
-    slashed = parts[0].notna() & out.isna()
-    if slashed.any():
+    dotted = text.str.match(_DOTTED)  # 31.01.2024: day first, as wherever dots are used
+    for these in (parts[0].notna() & dotted, parts[0].notna() & ~dotted):
+        if not these.any():
+            continue
         order = (
             dates
             if dates in ("dayfirst", "monthfirst")
-            else day_month_order(DateEvidence.of(parts[slashed], log), column)
+            else "dayfirst"
+            if dotted[these].all()
+            else day_month_order(DateEvidence.of(parts[these], log), column)
         )
-        first = parts.loc[slashed, 0].astype(int)
-        second = parts.loc[slashed, 1].astype(int)
-        year = parts.loc[slashed, 2].astype(int)
+        first, second = parts.loc[these, 0].astype(int), parts.loc[these, 1].astype(int)
+        year = parts.loc[these, 2].astype(int)
         year = year.where(year >= 100, year + np.where(year < 70, 2000, 1900))
         day, month = (first, second) if order == "dayfirst" else (second, first)
-        out[slashed] = pd.to_datetime(
-            pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
-        )
-    rest = out.isna() & (text != "")
-    if rest.any():
-        out[rest] = pd.to_datetime(text[rest], format="mixed", errors="coerce")
+        days = _calendar(pd.DataFrame({"year": year, "month": month, "day": day}), month)
+        out[these] = _in_zone(days, parts[these], timezone)
+    for form in _NAMED:
+        named = text.str.extract(form)
+        hit = named["year"].notna()
+        if hit.any():
+            days = _calendar(named[hit], _month_number(named.loc[hit, "month"]))
+            out[hit] = _in_zone(days, named[hit], timezone)
     return out
+
+
+def _calendar(parts: pd.DataFrame, month: pd.Series) -> pd.Series:
+    """Dates from year, month and day parts; NaT for impossible days and other years."""
+    year, day = parts["year"].astype(float), parts["day"].astype(float)
+    month = month.astype(float)
+    inside = year.between(FIRST_DATE.year, LAST_DATE.year) & month.between(1, 12) & day.between(1, 31)
+    frame = pd.DataFrame({"year": year, "month": month, "day": day})[inside].astype(int)
+    out = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
+    if len(frame):
+        out[inside] = pd.to_datetime(frame, errors="coerce")
+    return out
+
+
+def _in_zone(days: pd.Series, parts: pd.DataFrame, timezone: str | None) -> pd.Series:
+    """The day in ``timezone`` of each time written with an offset; the rest as written."""
+    zoned = parts["zone"].notna() & days.notna()
+    if timezone is None or not zoned.any():
+        return days
+    p = parts[zoned]
+    hour = p["hour"].astype(int) % 12 + np.where(p["ampm"].str.lower() == "pm", 12, 0)
+    hour = hour.where(p["ampm"].notna(), p["hour"].astype(int))
+    zone = p["zone"].str.replace(r"^(Z|UTC|GMT)$", "+00:00", regex=True).str.replace(":", "")
+    zone = zone.where(zone.str.len() == 5, zone + "00")  # +05 -> +0500
+    sign = np.where(zone.str[0] == "-", -1, 1)
+    offset = sign * (zone.str[1:3].astype(int) * 60 + zone.str[3:5].astype(int))
+    utc = days[zoned] + pd.to_timedelta(hour * 60 + p["minute"].astype(int) - offset, unit="min")
+    local = utc.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
+    out = days.copy()
+    out[zoned] = local.dt.normalize()
+    return out
+
+
+def _wall_time(value: object, timezone: str | None) -> object:
+    """A date or time as its wall time: in ``timezone`` when given and the value has a zone."""
+    if getattr(value, "tzinfo", None) is None:
+        return value
+    if timezone is not None:
+        value = value.astimezone(zoneinfo.ZoneInfo(timezone))
+    return value.replace(tzinfo=None)
+
+
+def _month_number(month: pd.Series) -> pd.Series:
+    """Month numbers from digits or English month names ("Jan", "january")."""
+    names = month.str.lower().str[:3].map(_MONTHS)
+    return names.where(names.notna(), pd.to_numeric(month, errors="coerce"))
+
+
+_MONTHS = {m: k for k, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+)}
+#: A time of day after a date: hh:mm[:ss[.fff]], AM/PM, then a zone: Z, UTC, ±hh[:mm].
+_TIME = (
+    r"(?:[T ]\s*(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)(?::[0-5]\d(?:[.,]\d{1,9})?)?"
+    r"(?:\s*(?P<ampm>[AaPp][Mm]))?"
+    r"(?:\s*(?P<zone>Z|UTC|GMT|[+-](?:[01]\d|2[0-3]):?[0-5]\d|[+-](?:[01]\d|2[0-3])))?)?"
+)
+_ISO = re.compile(
+    r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})" + _TIME + r"$"
+)
+_NAMED = (
+    re.compile(  # 5 Jan 2024, 05-Jan-2024
+        r"^(?P<day>\d{1,2})[ -](?P<month>[A-Za-z]{3,9})\.?[ -](?P<year>\d{4})" + _TIME + r"$"
+    ),
+    re.compile(  # Jan 5, 2024
+        r"^(?P<month>[A-Za-z]{3,9})\.? (?P<day>\d{1,2}),? (?P<year>\d{4})" + _TIME + r"$"
+    ),
+)
+#: d/m/y or m/d/y (slashes, dots or dashes; two- or four-digit years), a time allowed.
+_SLASHED = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})" + _TIME + r"$")
+#: d.m.y: dots are written day first (German, Finnish, Dutch ... dates), so they need no evidence.
+_DOTTED = r"^\d{1,2}\.\d{1,2}\."
+#: Excel serial numbers written as text: five digits (1927-05-18 on), a time part allowed.
+#: "2024" or "-1" are not dates; as serials they would be 1905 or before 1900.
+_SERIAL_TEXT = r"\d{5}(?:\.\d+)?"
 
 
 @dataclass(frozen=True)
@@ -226,7 +361,7 @@ class DateEvidence:
         elif not pd.api.types.is_string_dtype(values.dtype):
             return cls()
         array = text_array(values)
-        maybe = pc.fill_null(pc.match_substring_regex(array, r"^\s*\d{1,2}[/.\-]\d"), False)
+        maybe = pc.fill_null(pc.match_substring_regex(array, r"^\s*\d{1,2}[/\-]\d"), False)
         text = values[maybe.to_numpy(zero_copy_only=False)].astype(str).str.strip()
         return cls.of(text.str.extract(_SLASHED).dropna(subset=[0]), log)
 

@@ -16,12 +16,28 @@ def is_blank(values: pd.Series) -> np.ndarray:
     return blank
 
 
-def parse_ids(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def parse_ids(values: pd.Series, lower: bool = False) -> tuple[pd.Series, np.ndarray]:
+    """Ids as trimmed text (``lower``: in lower case, as e-mail addresses), and which are empty.
+
+    ``"17850.0"``, a number written by a float column, is the id ``"17850"``.
+    """
     if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_object_dtype(values.dtype):
         values = values.map(_id_text, na_action="ignore")
     ids = values.astype("string").str.strip()
+    if lower:
+        ids = ids.str.lower()
+    ids = ids.str.replace(_FLOAT_ID, "", regex=True) if _looks_float(ids) else ids
     bad = (ids.isna() | (ids == "")).to_numpy(dtype=bool)
     return ids.fillna("").astype(str), bad
+
+
+_FLOAT_ID = r"(?<=^\d)\.0$|(?<=\d)\.0$"
+
+
+def _looks_float(ids: pd.Series) -> bool:
+    """Whether the column writes whole numbers as floats ("17850.0"): its first id does."""
+    first = ids.dropna()
+    return bool(len(first)) and bool(pd.Series(first.iloc[:1]).str.fullmatch(r"\d+\.0").all())
 
 
 def _id_text(value: object) -> object:

@@ -52,10 +52,16 @@ class Report:
 
 
 def repeated_lines(table: pa.Table, dedupe: bool) -> tuple[pa.Table, tuple[str, ...]]:
-    """Lines that repeat an earlier line exactly, when the log has order ids."""
+    """Lines that repeat an earlier line exactly, when the log has order ids.
+
+    A line repeats another only when every column of the file is the same: the clean
+    columns, and ``_rest``, a hash of the columns cleaning does not read (dropped here).
+    """
     if "order_id" not in table.column_names:
         return table, ()
     repeated = _repeated_mask(table.drop_columns(["source_row"]))
+    if "_rest" in table.column_names:
+        table = table.drop_columns(["_rest"])
     count = int(repeated.sum())
     if not count:
         return table, ()

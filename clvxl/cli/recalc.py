@@ -19,6 +19,7 @@ from clvxl.summary.spark import DEFAULT_MASTER
 from clvxl.units import UNIT_NAMES
 
 if TYPE_CHECKING:
+    from clvxl.clean.formats import Reading
     from clvxl.output import Progress
     from clvxl.recalc import RecalcResult
     from clvxl.sources import LogScan, RawLog
@@ -33,6 +34,10 @@ _COLUMN_FLAGS = {
     "cost": "--cost-col",
     "margin": "--margin-col",
     "quantity": "--quantity-col",
+    "unit_price": "--unit-price-col",
+    "status": "--status-col",
+    "refund": "--refund-col",
+    "currency": "--currency-col",
 }
 
 
@@ -153,6 +158,56 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
             )
             for role, flag in _COLUMN_FLAGS.items()
         ),
+        (
+            ("--format",),
+            {
+                "metavar": "NAME",
+                "help": "read the file as the known export NAME (a wrong name lists them), "
+                "or 'plain' to recognise none (default: recognised by the header)",
+            },
+        ),
+        (
+            ("--paid-status",),
+            {
+                "metavar": "WORDS",
+                "help": "comma-separated status values that are revenue (with --status-col; "
+                "default: paid, completed, processing, ... in several languages)",
+            },
+        ),
+        (
+            ("--currency",),
+            {
+                "metavar": "CODE",
+                "help": "keep only lines in this currency (of the currency column), or 'any' "
+                "when the amounts are converted to one currency already",
+            },
+        ),
+        (
+            ("--where",),
+            {
+                "metavar": "CONDITION",
+                "help": "keep only the lines for which this SQL condition on the file's "
+                "columns holds, e.g. \"Country = 'DE'\"",
+            },
+        ),
+        (
+            ("--encoding",),
+            {"metavar": "NAME", "help": "encoding of a text file, e.g. cp1252, utf-16 "
+             "(default: UTF-16 or UTF-8 when the bytes say so, else Windows-1252)"},
+        ),
+        (
+            ("--header-row",),
+            {"type": int, "metavar": "N", "help": "sheet row of a workbook's header "
+             "(default: found below any title rows)"},
+        ),
+        (
+            ("--timezone",),
+            {
+                "metavar": "ZONE",
+                "help": "count times written with an offset on their day in this zone, e.g. "
+                "Europe/Berlin (default: the day as written)",
+            },
+        ),
     ],
     "output": [
         (
@@ -196,6 +251,13 @@ def _columns(args: argparse.Namespace) -> dict[str, str]:
     }
 
 
+def _reading(args: argparse.Namespace) -> Reading:
+    from clvxl.clean.formats import Reading
+
+    paid = tuple(w for w in (args.paid_status or "").split(",") if w.strip())
+    return Reading(args.format, paid, args.currency, args.where)
+
+
 def run_recalc(args: argparse.Namespace) -> int:
     """Run ``clvxl recalc``: read, recalculate, write completely or not at all."""
     from clvxl._runtime.memory import prompt_release
@@ -210,6 +272,8 @@ def run_recalc(args: argparse.Namespace) -> int:
         "columns": _columns(args),
         "dates": args.dates or "auto",
         "dedupe": args.dedupe,
+        "timezone": args.timezone,
+        "reading": _reading(args),
         "engine": args.engine,
         "spark_master": args.spark_master,
     }
@@ -273,9 +337,13 @@ def _recalc_log(args: argparse.Namespace, options: dict, progress: Progress) -> 
         # The Excel edge only here: what follows uses its names only for a workbook.
         from clvxl.excel import EXCEL_MAX_ROWS, read_settings
 
-        raw = read_sql(args.sql, source) if args.sql else read_log(source, args.sheet)
+        raw = (
+            read_sql(args.sql, source)
+            if args.sql
+            else read_log(source, args.sheet, args.encoding, args.header_row)
+        )
     else:  # in batches: a log of any length
-        raw = scan_sql(args.sql, source) if args.sql else scan_log(source)
+        raw = scan_sql(args.sql, source) if args.sql else scan_log(source, encoding=args.encoding)
     if to_workbook and len(raw.table) >= EXCEL_MAX_ROWS:
         raise InputError(
             f"{raw.source} has {len(raw.table):,} rows, more than an Excel sheet holds "

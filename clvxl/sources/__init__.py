@@ -48,7 +48,12 @@ __all__ = [
 ]
 
 
-def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
+def read_log(
+    path: str | Path,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    header_row: int | None = None,
+) -> RawLog:
     """Read a transaction log from ``.csv``, ``.parquet`` or ``.xlsx``.
 
     Parameters
@@ -61,6 +66,11 @@ def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
         included, ``key=value`` folder names become columns).
     sheet : str, optional
         The sheet to read from a workbook.
+    encoding : str, optional
+        The encoding of a text file; default: found from its bytes (UTF-16, UTF-8,
+        else Windows-1252).
+    header_row : int, optional
+        The sheet row of a workbook's header; default: found below any title rows.
 
     Returns
     -------
@@ -78,19 +88,21 @@ def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
             '"SELECT ... FROM your_table"'
         )
     if suffix in (".csv", ".txt", ".tsv"):
-        return read_csv_log(path)
+        return read_csv_log(path, encoding)
     if suffix == ".parquet":
         with readable(not_parquet(path)):
             table = pd.read_parquet(path)
         return RawLog.from_frame(table, path.name, first_row=1)
     if suffix in (".xlsx", ".xlsm"):
-        return read_workbook(path, sheet)
+        return read_workbook(path, sheet, header_row)
     raise InputError(
         f"{path.name}: cannot read {suffix or 'files without an extension'}; "
         f"give one of {', '.join(SUPPORTED)}"
     )
 
-def scan_log(path: str | Path, batch_rows: int = BATCH_ROWS) -> LogScan | RawLog:
+def scan_log(
+    path: str | Path, batch_rows: int = BATCH_ROWS, encoding: str | None = None
+) -> LogScan | RawLog:
     r"""Read a log in batches of ``batch_rows`` rows where its format allows.
 
     A ``.csv`` file, a ``.parquet`` file and a folder of parquet files are scanned
@@ -111,7 +123,7 @@ def scan_log(path: str | Path, batch_rows: int = BATCH_ROWS) -> LogScan | RawLog
     path = Path(path)
     suffix = path.suffix.lower()
     if path.is_file() and suffix in (".csv", ".txt", ".tsv"):
-        return scan_csv(path, batch_rows)
+        return scan_csv(path, batch_rows, encoding)
     if path.is_file() and suffix == ".parquet":
         import pyarrow.parquet as pq
 

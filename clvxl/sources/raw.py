@@ -38,6 +38,11 @@ class RawLog:
         messages are recounted from the file itself (only when there is a message).
     offset : int
         Data rows of the source before this table (a batch of a scanned log).
+    rows : ndarray, optional
+        The row the user sees for each row of the source, when they are not consecutive
+        (a log whose lines were selected or merged); overrides the above.
+    notes : tuple of str
+        What was done to the log on the way, in words.
     """
 
     table: pd.DataFrame
@@ -45,6 +50,8 @@ class RawLog:
     first_row: int = 2
     text_file: Path | None = None
     offset: int = 0
+    rows: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
 
     @classmethod
     def from_frame(
@@ -63,7 +70,9 @@ class RawLog:
         [5, 7]
         """
         positions = np.asarray(positions, dtype=np.int64) + self.offset
-        if self.text_file is not None and blank_lines(*file_version(self.text_file)):
+        if self.rows is not None:
+            return self.rows[positions]
+        if self.text_file is not None and lines_differ(*file_version(self.text_file)):
             lines = data_lines(*file_version(self.text_file))
             # More rows than lines: quoted fields span lines, so the lines do not tell.
             if len(lines) >= self.offset + len(self.table):
@@ -111,6 +120,7 @@ class LogScan:
     source: str
     columns: list[str]
     read: Callable[[Sequence[str] | None], Iterator[RawLog]]
+    notes: tuple[str, ...] = ()
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[RawLog]:
         """The log's rows in batches of about :data:`BATCH_ROWS`."""
@@ -183,12 +193,33 @@ def blank_lines(path: Path, _mtime: int, _size: int) -> bool:
             tail = data[-2:]
     return False
 
+@functools.lru_cache(maxsize=4)
+def lines_differ(path: Path, mtime: int, size: int) -> bool:
+    """Whether a text file's records are not its lines: blank lines were skipped, or a
+    quoted field spans lines (some line has an odd number of quotes)."""
+    if blank_lines(path, mtime, size):
+        return True
+    with path.open("rb") as fh:
+        return any(line.count(b'"') % 2 for line in fh)
+
+
 @functools.lru_cache(maxsize=2)
 def data_lines(path: Path, _mtime: int, _size: int) -> np.ndarray:
-    """File line of each data row: line 1 is the header; blank lines are skipped.
+    """File line of each data row: line 1 is the header; blank lines are skipped, and
+    a record whose quoted fields span lines is on the line it starts on.
 
-    Only called to number rows when the file has blank lines.
+    Only called to number rows when :func:`lines_differ`.
     """
-    with path.open("rb") as fh:
-        blank = np.fromiter((not line.strip() for line in fh), dtype=bool)
-    return (np.flatnonzero(~blank) + 1)[1:].astype(np.int64)
+    import csv
+
+    from clvxl.sources.text import csv_dialect
+
+    encoding, delimiter = csv_dialect(path)
+    starts, end = [], 0
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        for record in reader:
+            if any(field.strip() for field in record):
+                starts.append(end + 1)
+            end = reader.line_num
+    return np.array(starts[1:], dtype=np.int64)

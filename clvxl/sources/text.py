@@ -2,41 +2,97 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from clvxl.errors import NoDataError
+from clvxl.errors import InputError, NoDataError
 from clvxl.sources.raw import LogScan, RawLog, group_batches, header_name, readable
 
 
 def not_csv(path: Path) -> str:
     return f"{path.name} is not a readable CSV file"
 
-def _csv_format(path: Path) -> tuple[dict, list[str]]:
-    """pyarrow's CSV options for ``path`` (encoding, delimiter) and its header names."""
+def _csv_format(path: Path, encoding: str | None = None) -> tuple[dict, list[str]]:
+    """pyarrow's CSV options for ``path`` (encoding, delimiter) and its header names.
+
+    ``encoding`` (``--encoding``) overrides the encoding found from the file's bytes.
+    """
     import pyarrow.csv as pacsv
 
-    with path.open("rb") as fh:
-        head = fh.read(65536)
-    if not head.strip():
+    head = _head(path)
+    if not head.strip(b"\x00\r\n\t ").strip(b"\xff\xfe"):
         raise NoDataError(f"{path.name} is empty")
-    encoding = "utf8"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A cut multi-byte character at the end of the sample is not an error.
-        if exc.start < len(head) - 4:
-            encoding = "latin1"
-    first_line = head.splitlines()[0].decode(encoding, errors="replace").lstrip("\ufeff")
-    delimiter = max((",", ";", "\t", "|"), key=first_line.count)
+    encoding, delimiter, first_line = _dialect(head, encoding)
     header = next(csv.reader([first_line], delimiter=delimiter))
     options = {
-        "read_options": pacsv.ReadOptions(encoding=encoding),
-        "parse_options": pacsv.ParseOptions(delimiter=delimiter),
+        "read_options": pacsv.ReadOptions(encoding=encoding, block_size=_block_size(head)),
+        "parse_options": pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         "convert_options": _as_text(header),
     }
     return options, [header_name(name) for name in header]
+
+
+def csv_dialect(path: Path) -> tuple[str, str]:
+    """The encoding and the delimiter of a text file, as it is read."""
+    encoding, delimiter, _ = _dialect(_head(path))
+    return encoding, delimiter
+
+
+def _dialect(head: bytes, encoding: str | None = None) -> tuple[str, str, str]:
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r}; give e.g. utf-8, cp1252, utf-16") from None
+    encoding = encoding or text_encoding(head)
+    first_line = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
+    return encoding, max((",", ";", "\t", "|"), key=first_line.count), first_line
+
+
+def _head(path: Path) -> bytes:
+    """The start of the file, to its first line end (however long the header is)."""
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+        while b"\n" not in head[-65536:] and (more := fh.read(1 << 20)):
+            head += more
+    return head
+
+
+def _block_size(head: bytes) -> int:
+    """Arrow's block: large enough for the header line (2 MB at least)."""
+    return max(1 << 21, 2 * len(head))
+
+
+def text_encoding(head: bytes) -> str:
+    r"""The encoding of a text file from its first bytes: UTF-16 (Excel's "Unicode
+    Text", with its byte-order mark), UTF-8, else Windows-1252 (Excel's "ANSI" in the
+    West; Latin-1 where a byte has no Windows-1252 character).
+
+    Examples
+    --------
+    >>> text_encoding("Kunde;Betrag\n„Müller“;12,50 €\n".encode("cp1252"))
+    'cp1252'
+    >>> text_encoding("customer\tamount\n".encode("utf-16"))
+    'utf-16'
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if len(head) > 3 and head[1::2].count(0) > len(head) // 4:  # UTF-16 without its mark
+        return "utf-16-le" if head[1] == 0 else "utf-16-be"
+    try:
+        head.decode("utf-8")
+        return "utf8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a multi-byte character cut at the end of the sample
+            return "utf8"
+    try:
+        head.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin1"
+
 
 def _as_text(header: list[str], include: list[str] | None = None):
     """Every column as text, "00123" staying "00123" (transactions.py parses the rest)."""
@@ -48,23 +104,24 @@ def _as_text(header: list[str], include: list[str] | None = None):
         column_types={name: pa.large_string() for name in header},
         strings_can_be_null=True,
         quoted_strings_can_be_null=False,
+        null_values=[""],  # "NA", "null", "#N/A" stay as written, to be named in messages
         include_columns=include,
     )
 
-def read_csv_log(path: Path) -> RawLog:
+def read_csv_log(path: Path, encoding: str | None = None) -> RawLog:
     import pyarrow.csv as pacsv
 
-    options, _ = _csv_format(path)
+    options, _ = _csv_format(path, encoding)
     with readable(not_csv(path)):
         table = pacsv.read_csv(path, **options)
     frame = table.to_pandas()
     frame.columns = [header_name(c) for c in frame.columns]
     return RawLog(frame, path.name, 2, path)
 
-def scan_csv(path: Path, batch_rows: int) -> LogScan:
+def scan_csv(path: Path, batch_rows: int, encoding: str | None = None) -> LogScan:
     import pyarrow.csv as pacsv
 
-    options, header = _csv_format(path)
+    options, header = _csv_format(path, encoding)
     raw_header = list(options["convert_options"].column_types)
 
     def read(columns: Sequence[str] | None) -> Iterator[RawLog]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +29,7 @@ def sheet_rows(path: str | Path, sheet: str) -> list[list[object]] | None:
         return None
     return book.get_sheet_by_name(sheet).to_python()
 
-def read_workbook(path: Path, sheet: str | None) -> RawLog:
+def read_workbook(path: Path, sheet: str | None, header_row: int | None = None) -> RawLog:
     import python_calamine as pc
 
     check_package(path)
@@ -58,7 +59,47 @@ def read_workbook(path: Path, sheet: str | None) -> RawLog:
     values = data.to_python(skip_empty_area=True)
     if not values or not any(str(v).strip() for v in values[0]):
         raise NoDataError(f"{path.name}, sheet {sheet} is empty")
-    header = [str(v).strip() for v in values[0]]
-    frame = pd.DataFrame(values[1:], columns=header, dtype=object)
-    first_row = data.start[0] + 2 if data.start else 2
-    return RawLog.from_frame(frame, f"{path.name}, sheet {sheet}", first_row)
+    at = _header_at(values, data.start[0] if data.start else 0, header_row, f"{path.name}, sheet {sheet}")
+    header = [str(v).strip() for v in values[at]]
+    frame = pd.DataFrame(values[at + 1 :], columns=header, dtype=object)
+    first_row = (data.start[0] if data.start else 0) + at + 2
+    log = RawLog.from_frame(frame, f"{path.name}, sheet {sheet}", first_row)
+    if at:
+        note = f"{path.name}, sheet {sheet}: the header is row {first_row - 1}; the title rows above it are not read"
+        log = dataclasses.replace(log, notes=(note,))
+    return log
+
+
+def _header_at(values: list[list[object]], top: int, row: int | None, name: str) -> int:
+    """The position in ``values`` (which start on sheet row ``top + 1``) of the header."""
+    if row is None:
+        return header_row(values)
+    if not top < row <= top + len(values):
+        raise InputError(f"{name} has no row {row} to read the header from")
+    return row - top - 1
+
+
+#: Rows searched for the header below a report's title rows.
+_TITLE_ROWS = 20
+
+
+def header_row(values: list[list[object]]) -> int:
+    """Where the header stands: the first row that is all text and nearly as wide as the table.
+
+    A report saved to Excel has title rows above its header ("Posted Sales Lines",
+    "Company … Printed …"): one or two filled cells, where the header fills most columns.
+
+    Examples
+    --------
+    >>> header_row([["Sales report", ""], ["customer", "amount"], ["a", 1.0]])
+    1
+    >>> header_row([["customer", "amount"], ["a", 1.0]])
+    0
+    """
+    filled = [sum(1 for v in row if str(v).strip()) for row in values[: _TITLE_ROWS + 1]]
+    wide = max(filled)
+    for at, row in enumerate(values[: _TITLE_ROWS + 1]):
+        texts = all(isinstance(v, str) for v in row if str(v).strip())
+        if texts and filled[at] >= max(2, 0.6 * wide):
+            return at
+    return 0
