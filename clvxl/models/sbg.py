@@ -54,6 +54,7 @@ class ShiftedBetaGeoModel(ModelParams):
     n: float = 0
     patterns: int = 0
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
+    cov: np.ndarray | None = field(default=None, compare=False, repr=False)
     name: ClassVar[str] = "sBG"
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
 
@@ -88,6 +89,7 @@ def fit(survivors) -> ShiftedBetaGeoModel:
         n=float(alive[0]),
         patterns=len(alive),
         stderr=result.stderr,
+        cov=result.cov,
     )
 
 
