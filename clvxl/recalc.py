@@ -15,20 +15,26 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from clvxl import holdout
 from clvxl._runtime.memory import run_stages
 from clvxl.analytics import cohorts, metrics, rfm, tiers
 from clvxl.clean import clean_transactions
 from clvxl.clean.dates import EXCEL_EPOCH
 from clvxl.customers import CustomerTable, customer_table
 from clvxl.errors import InputError, ModelError, NoDataError
-from clvxl.holdout import validate
-from clvxl.models import model_info
+from clvxl.models import PURCHASE_MODELS, model_info
 from clvxl.sources import LogScan, RawLog
 from clvxl.summary import CustomerSummary, EngineLog, summarize
 from clvxl.summary.spark import DEFAULT_MASTER
-from clvxl.units import TimeUnit, parse_unit
+from clvxl.units import MONTHS, TimeUnit, parse_month, parse_unit
 
-__all__ = ["RecalcResult", "Settings", "kpi_table", "recalculate"]
+__all__ = ["AUTO", "MODEL_CHOICES", "RecalcResult", "Settings", "kpi_table", "recalculate"]
+
+#: The ``model`` setting that chooses the purchase model by the holdout check.
+AUTO = "auto"
+
+#: What Settings' ``model`` accepts, the default first.
+MODEL_CHOICES: tuple[str, ...] = (AUTO, *PURCHASE_MODELS)
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,13 @@ class Settings:
     unit : TimeUnit
         Time unit of recency, T and the fitted models.
     model : str
-        Purchase model, one of :data:`clvxl.models.PURCHASE_MODELS`.
+        Purchase model: one of :data:`MODEL_CHOICES`. ``"auto"`` (the default) fits
+        every purchase model on the first half of the log, checks it on the second
+        and takes the one with the smallest holdout error among those that do not
+        hold one-time buyers certainly alive (:func:`clvxl.holdout.choose`).
+    month : str
+        Length of a month (:data:`clvxl.units.MONTHS`): ``"calendar"`` (365.25 / 12
+        days), ``"4.345 weeks"`` or ``"30 days"`` (lifetimes' and pymc-marketing's).
     """
 
     as_of: pd.Timestamp | None = None
@@ -60,7 +72,8 @@ class Settings:
     margin: float | None = None
     cac: float | None = None
     unit: TimeUnit = TimeUnit.WEEKS
-    model: str = "bgnbd"
+    model: str = AUTO
+    month: str = "calendar"
 
     def __post_init__(self) -> None:
         if self.as_of is not None:
@@ -72,19 +85,26 @@ class Settings:
             _check(self.margin, "margin", low=0, low_open=True, high=1)
         if self.cac is not None:
             _check(self.cac, "cac", low=0)
-        model_info(self.model, "purchase")
+        if self.model != AUTO:
+            model_info(self.model, "purchase")
+        object.__setattr__(self, "month", parse_month(self.month))
+
+    @property
+    def month_days(self) -> float:
+        """The month's length in days."""
+        return MONTHS[self.month]
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> Settings:
         """Settings from named cells or options; empty values keep the defaults.
 
         Keys: ``as_of``, ``horizon`` (or ``horizon_months``), ``discount_rate``,
-        ``margin``, ``cac``, ``unit``, ``model``; other keys are ignored.
+        ``margin``, ``cac``, ``unit``, ``model``, ``month``; other keys are ignored.
 
         Examples
         --------
         >>> Settings.from_mapping({"horizon": 24, "margin": "", "unit": "days"})
-        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='bgnbd')
+        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='auto', month='calendar')
         >>> Settings.from_mapping({"discount_rate": 1.5})
         Traceback (most recent call last):
         ...
@@ -173,6 +193,12 @@ class RecalcResult:
         The settings used, with ``as_of`` filled in.
     notes : tuple of str
         What was left out and why, in words.
+    model_comparison : DataFrame
+        Every purchase model fitted on the first half of the log, side by side
+        (:class:`clvxl.holdout.Comparison`): one row per model with its calibration
+        log-likelihood, its holdout error per group of calibration repeat purchases
+        and overall, and ``chosen`` (the model the predictions use). Built when
+        ``model`` is ``"auto"`` or ``sheets``; empty when the log is too short.
     """
 
     customers: pd.DataFrame
@@ -185,6 +211,7 @@ class RecalcResult:
     rejected: pd.DataFrame
     settings: Settings
     notes: tuple[str, ...] = field(default=())
+    model_comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def recalculate(
@@ -284,7 +311,7 @@ def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
         summary,
         dataclasses.replace(settings, as_of=summary.as_of),
         cohort_table,
-        encoded.log if encoded.clean is not None else None,
+        encoded.log if encoded.clean is not None or settings.model == AUTO else None,
         encoded.rejected,
         encoded.notes,
     )
@@ -292,16 +319,20 @@ def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
 
 def _result(summarised: _Summarised) -> RecalcResult:
     settings = summarised.settings
+    comparison, model, choice_notes = _choose_model(summarised)
     built = customer_table(
         summarised.summary,
         margin=settings.margin,
         horizon_months=settings.horizon_months,
         discount_rate=settings.discount_rate,
-        model=settings.model,
+        model=model,
+        month_days=settings.month_days,
     )
     customers = built.table
-    holdout, holdout_notes = (
-        _holdout(summarised.log, settings, built) if summarised.log else (pd.DataFrame(), ())
+    holdout_table = (
+        comparison.holdouts.get(model, pd.DataFrame())
+        if comparison is not None and built.models is not None
+        else pd.DataFrame()
     )
     return RecalcResult(
         customers=customers,
@@ -310,20 +341,55 @@ def _result(summarised: _Summarised) -> RecalcResult:
         tiers=tiers.tier_summary(customers["clv_historic"].to_numpy()),
         cohorts=summarised.cohorts,
         model=_model_table(built),
-        holdout=holdout,
+        holdout=holdout_table,
         rejected=summarised.rejected,
         settings=settings,
-        notes=summarised.notes + built.notes + holdout_notes,
+        notes=summarised.notes + choice_notes + built.notes,
+        model_comparison=_comparison_table(comparison, model),
     )
 
 
-def _holdout(transactions: EngineLog, settings: Settings, built: CustomerTable):
-    if built.models is None:
-        return pd.DataFrame(), ()
+#: The purchase model when ``model`` is "auto" and the models cannot be compared: it
+#: lets one-time buyers have left, and fits with an analytic gradient like BG/NBD.
+_FALLBACK_MODEL = "mbgnbd"
+
+
+def _choose_model(summarised: _Summarised) -> tuple[holdout.Comparison | None, str, tuple]:
+    """The holdout comparison (or None), the purchase model to use, notes."""
+    settings = summarised.settings
+    if summarised.log is None:
+        return None, settings.model, ()
     try:
-        return validate(transactions, settings.as_of, settings.unit, settings.model), ()
+        comparison = holdout.compare(summarised.log, settings.as_of, settings.unit)
     except (ModelError, NoDataError) as exc:
-        return pd.DataFrame(), (f"no holdout check of the model: {exc}",)
+        if settings.model != AUTO:
+            return None, settings.model, (f"no holdout check of the model: {exc}",)
+        fallback = model_info(_FALLBACK_MODEL).label
+        return (
+            None,
+            _FALLBACK_MODEL,
+            (
+                f"purchase model {fallback}: the models could not be compared on a holdout "
+                f"period ({exc}); {fallback} is the default then, as it lets one-time "
+                "buyers have left (BG/NBD holds them certainly alive)",
+            ),
+        )
+    if settings.model != AUTO:
+        return comparison, settings.model, comparison.notes
+    try:
+        chosen, reason = holdout.choose(comparison)
+    except ModelError as exc:
+        fallback = model_info(_FALLBACK_MODEL).label
+        return comparison, _FALLBACK_MODEL, (*comparison.notes, f"purchase model {fallback}: {exc}")
+    return comparison, chosen, (*comparison.notes, reason)
+
+
+def _comparison_table(comparison, chosen: str) -> pd.DataFrame:
+    if comparison is None:
+        return pd.DataFrame()
+    table = comparison.table.copy()
+    table["chosen"] = table["model"] == chosen
+    return table
 
 
 def _churn_period_months(summary: CustomerSummary) -> int:
@@ -335,8 +401,9 @@ def _churn_period_months(summary: CustomerSummary) -> int:
 def kpi_table(summary: CustomerSummary, built: CustomerTable, settings: Settings) -> pd.DataFrame:
     """The Dashboard's figures, each computed by the one function that defines it.
 
-    Churn is measured over the last :func:`_churn_period_months` months before the
-    as-of date: customers who had bought before the period and did not buy during it,
+    The total CLV's 90 % interval is the parameters' sampling uncertainty
+    (:func:`clvxl.predict.clv_interval`). Churn is measured over the last
+    :func:`_churn_period_months` months before the as-of date: customers who had bought before the period and did not buy during it,
     over customers who had bought before it (new customers are not counted as lost).
     """
     table = built.table
@@ -362,6 +429,14 @@ def kpi_table(summary: CustomerSummary, built: CustomerTable, settings: Settings
         ("Average historic CLV", float(table["clv_historic"].mean())),
         (f"Average CLV (next {settings.horizon_months:g} months)", float(clv.mean())),
         (f"Total CLV (next {settings.horizon_months:g} months)", float(clv.sum(min_count=1))),
+        (
+            f"Total CLV (next {settings.horizon_months:g} months), 90 % interval low",
+            built.total_clv[1],
+        ),
+        (
+            f"Total CLV (next {settings.horizon_months:g} months), 90 % interval high",
+            built.total_clv[2],
+        ),
         (
             f"Expected purchases (next {settings.horizon_months:g} months)",
             float(table["expected_purchases"].sum(min_count=1)),

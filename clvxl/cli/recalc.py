@@ -9,9 +9,8 @@ from pathlib import Path
 from clvxl._runtime.memory import prompt_release
 from clvxl.errors import InputError
 from clvxl.excel import EXCEL_MAX_ROWS, FileBook, read_settings, recalc_book, write_result_workbook
-from clvxl.models import PURCHASE_MODELS
 from clvxl.output import Progress, write_table
-from clvxl.recalc import RecalcResult, Settings, recalculate
+from clvxl.recalc import MODEL_CHOICES, RecalcResult, Settings, recalculate
 from clvxl.sources import (
     DATABASES,
     LogScan,
@@ -24,7 +23,7 @@ from clvxl.sources import (
 )
 from clvxl.summary import ENGINES
 from clvxl.summary.spark import DEFAULT_MASTER
-from clvxl.units import UNIT_NAMES
+from clvxl.units import MONTHS, UNIT_NAMES
 
 __all__ = ["register"]
 
@@ -102,8 +101,17 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
         (
             ("--model",),
             {
-                "choices": PURCHASE_MODELS,
-                "help": "purchase model for predicted CLV (default bgnbd)",
+                "choices": MODEL_CHOICES,
+                "help": "purchase model for predicted CLV (default auto: chosen by the "
+                "holdout check among the models that let one-time buyers have left)",
+            },
+        ),
+        (
+            ("--month",),
+            {
+                "choices": list(MONTHS),
+                "help": "month length: calendar = 365.25/12 days (default), or lifetimes' "
+                "4.345 weeks / 30 days",
             },
         ),
     ],
@@ -169,7 +177,7 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
     ],
 }
 #: The Settings keys the command line can set, each from the option of its name.
-_SETTING_KEYS = ("as_of", "horizon", "discount_rate", "margin", "cac", "unit", "model")
+_SETTING_KEYS = ("as_of", "horizon", "discount_rate", "margin", "cac", "unit", "model", "month")
 
 
 def _settings_options(parser: argparse.ArgumentParser) -> None:

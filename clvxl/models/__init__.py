@@ -40,12 +40,17 @@ class ModelInfo:
         The module with its ``fit`` and prediction functions.
     fitted : type
         The frozen dataclass ``fit`` returns.
+    one_time_buyers_alive : bool
+        True for a purchase model whose P(alive) of a customer without repeat
+        purchases is 1 however long ago the purchase was (BG/NBD: a customer can
+        drop out only right after a repeat purchase).
     """
 
     name: str
     kind: str
     module: ModuleType
     fitted: type
+    one_time_buyers_alive: bool = False
 
     @property
     def label(self) -> str:
@@ -56,7 +61,7 @@ class ModelInfo:
 REGISTRY: dict[str, ModelInfo] = {
     info.name: info
     for info in (
-        ModelInfo("bgnbd", "purchase", bgnbd, bgnbd.BetaGeoModel),
+        ModelInfo("bgnbd", "purchase", bgnbd, bgnbd.BetaGeoModel, one_time_buyers_alive=True),
         ModelInfo("mbgnbd", "purchase", mbgnbd, mbgnbd.ModifiedBetaGeoModel),
         ModelInfo("paretonbd", "purchase", paretonbd, paretonbd.ParetoNBDModel),
         ModelInfo("gammagamma", "spend", gammagamma, gammagamma.GammaGammaModel),

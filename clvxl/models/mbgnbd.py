@@ -255,13 +255,12 @@ def fit(
         cov=result.cov,
     )
     own = (cols["x"], cols["t_x"], cols["T"])
-    return refuse_unusable(
-        model,
-        {
+    with np.errstate(all="ignore"):  # what is not finite is refused in words
+        predictions = {
             "P(alive)": p_alive(model, *own),
             "expected purchases": expected_purchases(model, cols["T"].max(), *own),
-        },
-    )
+        }
+    return refuse_unusable(model, predictions)
 
 
 def p_alive(model: ModifiedBetaGeoModel, frequency, recency, T) -> np.ndarray:
