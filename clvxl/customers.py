@@ -66,6 +66,7 @@ def customer_table(
     discount_rate: float = 0.10,
     model: str = "bgnbd",
     month_days: float = DAYS_PER_MONTH,
+    recency_days: tuple[float, ...] | None = None,
 ) -> CustomerTable:
     """Build the customer table from a per-customer summary.
 
@@ -85,6 +86,9 @@ def customer_table(
         The purchase model; spend is always Gamma-Gamma.
     month_days : float
         Length of a month in days (:data:`clvxl.units.MONTHS`).
+    recency_days : tuple of 4 floats, optional
+        R's windows in days; default: from the typical repurchase gap
+        (:mod:`clvxl.analytics.rfm`).
 
     Returns
     -------
@@ -120,7 +124,9 @@ def customer_table(
             table[column] = np.nan
         notes.append(f"predicted CLV is not available: {exc}")
     days_since_last = (summary.as_of - table["last_purchase"]).dt.days.to_numpy()
-    scores = rfm.rfm_scores(days_since_last, table["orders"], table["revenue"])
+    windows, window_note = _recency_windows(table, recency_days)
+    notes.append(window_note)
+    scores = rfm.rfm_scores(days_since_last, table["orders"], table["revenue"], windows)
     for column in ("r_score", "f_score", "m_score"):
         table[column] = scores[column].to_numpy()
     del scores
@@ -132,6 +138,34 @@ def customer_table(
     )
     table["value_tier"] = tiers.value_tiers(table["clv_historic"].to_numpy())
     return CustomerTable(table[CUSTOMER_COLUMNS], models, tuple(notes), total_clv)
+
+
+def _recency_windows(table: pd.DataFrame, given) -> tuple[tuple[float, ...] | None, str]:
+    """R's windows (given, or from the typical repurchase gap) and a note saying which."""
+    if given is not None:
+        windows = tuple(float(d) for d in given)
+        return (
+            windows,
+            f"R scores days since the last purchase against your windows {_days(windows)}",
+        )
+    span = (table["last_purchase"] - table["first_purchase"]).dt.days.to_numpy()
+    gap = rfm.typical_gap(span, table["frequency"].to_numpy())
+    if gap is None or gap <= 0:
+        return (
+            None,
+            "R is scored by quintile: no customer bought twice, so there is no purchase cycle",
+        )
+    windows = rfm.cycle_windows(gap)
+    return windows, (
+        f"R scores days since the last purchase against the typical repurchase gap of "
+        f"{gap:.0f} days (median over repeat buyers): {_days(windows)}"
+    )
+
+
+def _days(windows: tuple[float, ...]) -> str:
+    # Days since the last purchase are whole days: "within 84.3" is "within 84".
+    parts = [f"{r} within {int(w)} days" for r, w in zip((5, 4, 3, 2), windows, strict=True)]
+    return ", ".join(parts) + ", 1 beyond"
 
 
 def _model_margin(table: pd.DataFrame, margin: float | None) -> float:

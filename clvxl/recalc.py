@@ -64,6 +64,9 @@ class Settings:
     month : str
         Length of a month (:data:`clvxl.units.MONTHS`): ``"calendar"`` (365.25 / 12
         days), ``"4.345 weeks"`` or ``"30 days"`` (lifetimes' and pymc-marketing's).
+    recency_days : tuple of 4 floats or None
+        Days since the last purchase within which R is 5, 4, 3, 2 (e.g. 30, 60, 90,
+        180); None: from the log's typical repurchase gap (:mod:`clvxl.analytics.rfm`).
     """
 
     as_of: pd.Timestamp | None = None
@@ -74,6 +77,7 @@ class Settings:
     unit: TimeUnit = TimeUnit.WEEKS
     model: str = AUTO
     month: str = "calendar"
+    recency_days: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.as_of is not None:
@@ -88,6 +92,10 @@ class Settings:
         if self.model != AUTO:
             model_info(self.model, "purchase")
         object.__setattr__(self, "month", parse_month(self.month))
+        if self.recency_days is not None:
+            windows = _windows(self.recency_days)
+            rfm.recency_score([0.0], windows)  # refuses anything but 4 increasing days
+            object.__setattr__(self, "recency_days", windows)
 
     @property
     def month_days(self) -> float:
@@ -99,12 +107,13 @@ class Settings:
         """Settings from named cells or options; empty values keep the defaults.
 
         Keys: ``as_of``, ``horizon`` (or ``horizon_months``), ``discount_rate``,
-        ``margin``, ``cac``, ``unit``, ``model``, ``month``; other keys are ignored.
+        ``margin``, ``cac``, ``unit``, ``model``, ``month``, ``recency_days`` (text
+        such as ``"30, 60, 90, 180"``); other keys are ignored.
 
         Examples
         --------
         >>> Settings.from_mapping({"horizon": 24, "margin": "", "unit": "days"})
-        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='auto', month='calendar')
+        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='auto', month='calendar', recency_days=None)
         >>> Settings.from_mapping({"discount_rate": 1.5})
         Traceback (most recent call last):
         ...
@@ -123,6 +132,17 @@ class Settings:
                     value = str(value).strip().lower().replace("/", "").replace("-", "")
                 kwargs[f.name] = value
         return cls(**kwargs)
+
+
+def _windows(value: object) -> tuple[float, ...]:
+    """Four numbers of days from text ("30, 60, 90, 180") or a sequence."""
+    parts = value.replace(";", ",").split(",") if isinstance(value, str) else value
+    try:
+        return tuple(float(str(p).strip()) for p in parts)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"recency_days must be four numbers of days such as 30, 60, 90, 180, got {value!r}"
+        ) from None
 
 
 def _empty(value: object) -> bool:
@@ -327,6 +347,7 @@ def _result(summarised: _Summarised) -> RecalcResult:
         discount_rate=settings.discount_rate,
         model=model,
         month_days=settings.month_days,
+        recency_days=settings.recency_days,
     )
     customers = built.table
     holdout_table = (
