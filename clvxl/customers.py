@@ -20,7 +20,13 @@ from clvxl.errors import ModelError
 from clvxl.summary import SUMMARY_COLUMNS, CustomerSummary
 from clvxl.units import DAYS_PER_MONTH
 
-__all__ = ["CUSTOMER_COLUMNS", "PREDICTION_COLUMNS", "CustomerTable", "customer_table"]
+__all__ = [
+    "CUSTOMER_COLUMNS",
+    "PREDICTION_COLUMNS",
+    "CustomerTable",
+    "customer_table",
+    "model_margin",
+]
 
 PREDICTION_COLUMNS = list(predict.COLUMNS)
 CUSTOMER_COLUMNS = [
@@ -104,7 +110,7 @@ def customer_table(
             summary.unit,
             horizon_months=horizon_months,
             discount_rate=discount_rate,
-            margin=_model_margin(table, margin),
+            margin=model_margin(table, margin),
             model=model,
             month_days=month_days,
         )
@@ -168,7 +174,7 @@ def _days(windows: tuple[float, ...]) -> str:
     return ", ".join(parts) + ", 1 beyond"
 
 
-def _model_margin(table: pd.DataFrame, margin: float | None) -> float:
+def model_margin(table: pd.DataFrame, margin: float | None) -> float:
     """The margin applied to predicted spend: given, or the log's overall margin."""
     if margin is not None:
         return margin

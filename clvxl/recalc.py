@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from clvxl import holdout
+from clvxl import holdout, subscription
 from clvxl._runtime.memory import run_stages
 from clvxl.analytics import cohorts, metrics, rfm, tiers
 from clvxl.clean import clean_transactions
 from clvxl.clean.dates import EXCEL_EPOCH
-from clvxl.customers import CustomerTable, customer_table
+from clvxl.customers import CustomerTable, customer_table, model_margin
 from clvxl.errors import InputError, ModelError, NoDataError
 from clvxl.models import PURCHASE_MODELS, model_info
 from clvxl.sources import LogScan, RawLog
@@ -67,6 +67,10 @@ class Settings:
     recency_days : tuple of 4 floats or None
         Days since the last purchase within which R is 5, 4, 3, 2 (e.g. 30, 60, 90,
         180); None: from the log's typical repurchase gap (:mod:`clvxl.analytics.rfm`).
+    business : {"auto", "transactions", "subscription"}
+        What the log is: purchases (BG/NBD-type models), or regular invoices per
+        account (:mod:`clvxl.subscription`); ``"auto"`` tells them apart
+        (:func:`clvxl.subscription.looks_like_subscriptions`) and says so in a note.
     """
 
     as_of: pd.Timestamp | None = None
@@ -78,6 +82,7 @@ class Settings:
     model: str = AUTO
     month: str = "calendar"
     recency_days: tuple[float, ...] | None = None
+    business: str = "auto"
 
     def __post_init__(self) -> None:
         if self.as_of is not None:
@@ -92,6 +97,10 @@ class Settings:
         if self.model != AUTO:
             model_info(self.model, "purchase")
         object.__setattr__(self, "month", parse_month(self.month))
+        if self.business not in subscription.BUSINESSES:
+            raise InputError(
+                f"business must be one of {', '.join(subscription.BUSINESSES)}; got {self.business!r}"
+            )
         if self.recency_days is not None:
             windows = _windows(self.recency_days)
             rfm.recency_score([0.0], windows)  # refuses anything but 4 increasing days
@@ -108,12 +117,12 @@ class Settings:
 
         Keys: ``as_of``, ``horizon`` (or ``horizon_months``), ``discount_rate``,
         ``margin``, ``cac``, ``unit``, ``model``, ``month``, ``recency_days`` (text
-        such as ``"30, 60, 90, 180"``); other keys are ignored.
+        such as ``"30, 60, 90, 180"``), ``business``; other keys are ignored.
 
         Examples
         --------
         >>> Settings.from_mapping({"horizon": 24, "margin": "", "unit": "days"})
-        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='auto', month='calendar', recency_days=None)
+        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='auto', month='calendar', recency_days=None, business='auto')
         >>> Settings.from_mapping({"discount_rate": 1.5})
         Traceback (most recent call last):
         ...
@@ -130,6 +139,8 @@ class Settings:
                     value = _number(value, f.name)
                 elif f.name == "model":
                     value = str(value).strip().lower().replace("/", "").replace("-", "")
+                elif f.name == "business":
+                    value = str(value).strip().lower()
                 kwargs[f.name] = value
         return cls(**kwargs)
 
@@ -213,6 +224,14 @@ class RecalcResult:
         The settings used, with ``as_of`` filled in.
     notes : tuple of str
         What was left out and why, in words.
+    business : {"transactions", "subscription"}
+        How the log was read. For a subscription log ``customers`` is the subscriber
+        table (:data:`clvxl.subscription.SUBSCRIBER_COLUMNS`), ``model`` the sBG
+        parameters per acquisition cohort and plan, ``kpis`` the subscription figures;
+        ``segments``, ``holdout`` and ``model_comparison`` are empty.
+    subscription_cohorts : DataFrame
+        For a subscription log, one row per acquisition cohort and plan
+        (:class:`clvxl.subscription.Subscriptions`); else empty.
     model_comparison : DataFrame
         Every purchase model fitted on the first half of the log, side by side
         (:class:`clvxl.holdout.Comparison`): one row per model with its calibration
@@ -232,6 +251,8 @@ class RecalcResult:
     settings: Settings
     notes: tuple[str, ...] = field(default=())
     model_comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    business: str = "transactions"
+    subscription_cohorts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def recalculate(
@@ -331,13 +352,20 @@ def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
         summary,
         dataclasses.replace(settings, as_of=summary.as_of),
         cohort_table,
-        encoded.log if encoded.clean is not None or settings.model == AUTO else None,
+        encoded.log
+        if encoded.clean is not None
+        or settings.model == AUTO
+        or settings.business != "transactions"
+        else None,
         encoded.rejected,
         encoded.notes,
     )
 
 
 def _result(summarised: _Summarised) -> RecalcResult:
+    business, business_notes = _business(summarised)
+    if business == "subscription":
+        return _subscription_result(summarised, business_notes)
     settings = summarised.settings
     comparison, model, choice_notes = _choose_model(summarised)
     built = customer_table(
@@ -368,6 +396,65 @@ def _result(summarised: _Summarised) -> RecalcResult:
         notes=summarised.notes + choice_notes + built.notes,
         model_comparison=_comparison_table(comparison, model),
     )
+
+
+def _business(summarised: _Summarised) -> tuple[str, tuple[str, ...]]:
+    """What the log is, and a note when it was detected as a subscription log."""
+    given = summarised.settings.business
+    if given != "auto":
+        return given, ()
+    regular, why = subscription.looks_like_subscriptions(summarised.summary.table)
+    if not regular:
+        return "transactions", ()
+    return "subscription", (
+        f"read as a subscription log: {why}; tenure, MRR, churn and sBG lifetime value per "
+        "subscriber instead of purchase models (--business transactions to treat the "
+        "invoices as purchases)",
+    )
+
+
+def _subscription_result(summarised: _Summarised, notes: tuple[str, ...]) -> RecalcResult:
+    settings = summarised.settings
+    table = summarised.summary.table
+    margin = model_margin(table, settings.margin)
+    subs = subscription.analyse(
+        subscription.invoices(summarised.log, settings.as_of),
+        settings.as_of,
+        margin=margin,
+        discount_rate=settings.discount_rate,
+        cac=settings.cac,
+    )
+    subscribers = subs.subscribers
+    return RecalcResult(
+        customers=subscribers,
+        kpis=pd.DataFrame(subs.kpis, columns=["kpi", "value"]),
+        segments=pd.DataFrame(),
+        tiers=tiers.tier_summary(subscribers["revenue"].to_numpy() * margin),
+        cohorts=summarised.cohorts,
+        model=_sbg_table(subs.models),
+        holdout=pd.DataFrame(),
+        rejected=summarised.rejected,
+        settings=settings,
+        notes=summarised.notes + notes + subs.notes,
+        business="subscription",
+        subscription_cohorts=subs.cohorts,
+    )
+
+
+def _sbg_table(models: dict) -> pd.DataFrame:
+    """The sBG fits as Model-sheet rows, one model per acquisition cohort and plan."""
+    rows = []
+    for (cohort, plan), model in models.items():
+        if model is None:
+            continue
+        name = f"sBG {plan} {cohort}"
+        rows += [(name, p, v, model.stderr.get(p, np.nan)) for p, v in model.params.items()]
+        rows += [
+            (name, "log-likelihood", model.loglik, np.nan),
+            (name, "customers", model.n, np.nan),
+            (name, "distinct patterns", model.patterns, np.nan),
+        ]
+    return pd.DataFrame(rows, columns=["model", "parameter", "value", "stderr"])
 
 
 #: The purchase model when ``model`` is "auto" and the models cannot be compared: it

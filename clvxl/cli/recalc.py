@@ -21,6 +21,7 @@ from clvxl.sources import (
     scan_log,
     scan_sql,
 )
+from clvxl.subscription import BUSINESSES
 from clvxl.summary import ENGINES
 from clvxl.summary.spark import DEFAULT_MASTER
 from clvxl.units import MONTHS, UNIT_NAMES
@@ -107,6 +108,14 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
             },
         ),
         (
+            ("--business",),
+            {
+                "choices": BUSINESSES,
+                "help": "what the log is: auto (default: regular invoices per account are "
+                "read as subscriptions, with a note), transactions or subscription",
+            },
+        ),
+        (
             ("--month",),
             {
                 "choices": list(MONTHS),
@@ -177,7 +186,17 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
     ],
 }
 #: The Settings keys the command line can set, each from the option of its name.
-_SETTING_KEYS = ("as_of", "horizon", "discount_rate", "margin", "cac", "unit", "model", "month")
+_SETTING_KEYS = (
+    "as_of",
+    "horizon",
+    "discount_rate",
+    "margin",
+    "cac",
+    "unit",
+    "model",
+    "month",
+    "business",
+)
 
 
 def _settings_options(parser: argparse.ArgumentParser) -> None:

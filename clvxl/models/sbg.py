@@ -36,7 +36,15 @@ from scipy.special import betaln, hyp2f1
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle
 
-__all__ = ["ShiftedBetaGeoModel", "derl", "fit", "residual_value", "retention", "survival"]
+__all__ = [
+    "ShiftedBetaGeoModel",
+    "derl",
+    "fit",
+    "fit_durations",
+    "residual_value",
+    "retention",
+    "survival",
+]
 
 
 @dataclass(frozen=True)
@@ -67,27 +75,72 @@ def fit(survivors) -> ShiftedBetaGeoModel:
     survivors : array-like
         Customers still active at periods 0, 1, …, k (non-increasing; period 0 is
         the cohort's size).
+
+    Returns
+    -------
+    ShiftedBetaGeoModel
+        The same fit as :func:`fit_durations` on the cohort's customers: those lost
+        in period t paid t periods and churned, the k-th period's survivors paid k + 1
+        and are still active.
     """
     alive = as_column(survivors, "survivors")
     if len(alive) < 3:
         raise ModelError("the sBG model needs the cohort's size and at least two later periods")
     if (np.diff(alive) > 0).any() or (alive < 0).any():
         raise InputError("survivors must not increase from one period to the next")
-    lost = -np.diff(alive)
-    t = np.arange(1, len(alive))
+    k = len(alive) - 1
+    paid = np.arange(1, k + 2, dtype=float)
+    churned = np.r_[np.ones(k, dtype=bool), False]
+    return fit_durations(paid, churned, weights=np.r_[-np.diff(alive), alive[-1]])
+
+
+def fit_durations(paid, churned, weights=None) -> ShiftedBetaGeoModel:
+    """Fit sBG to subscribers' paid periods, churned or still active (right-censored).
+
+    A subscriber who paid *m* periods and churned contributes P(T = m); one who paid
+    *m* and is still active has renewed m − 1 times and contributes S(m − 1).
+
+    Parameters
+    ----------
+    paid : array-like, shape (n,)
+        Periods paid for (1 or more).
+    churned : array-like of bool, shape (n,)
+        True for a subscriber who has left, False for one still active.
+    weights : array-like, shape (n,), optional
+        Subscribers with each row (default 1 each).
+
+    Examples
+    --------
+    >>> m = fit_durations([1, 1, 2, 3, 4, 6, 6, 6], [1, 1, 1, 1, 0, 0, 0, 0])
+    >>> round(m.alpha, 2), round(m.beta, 2)
+    (0.37, 1.03)
+    """
+    m = as_column(paid, "paid periods")
+    gone = np.asarray(churned, dtype=bool).ravel()
+    w = np.ones(len(m)) if weights is None else as_column(weights, "weights")
+    if not (len(m) == len(gone) == len(w)):
+        raise InputError("paid, churned and weights must have the same length")
+    if (m < 1).any() or (m != np.round(m)).any():
+        raise InputError("paid periods must be whole numbers of 1 or more")
+    keep = w > 0
+    m, gone, w = m[keep], gone[keep], w[keep]
+    if not gone.any():
+        raise ModelError("no subscriber has churned yet, so the sBG model cannot tell churn risk")
+    if not (~gone).any() and (m == 1).all():
+        raise ModelError("every subscriber left after one period; the sBG model needs renewals")
 
     def negloglik(params):
         a, b = params
-        churn = betaln(a + 1, b + t - 1) - betaln(a, b)
-        still = betaln(a, b + t[-1]) - betaln(a, b)
-        return -float(np.dot(lost, churn) + alive[-1] * still)
+        churn = betaln(a + 1, b + m[gone] - 1) - betaln(a, b)
+        still = betaln(a, b + m[~gone] - 1) - betaln(a, b)
+        return -float(np.dot(w[gone], churn) + np.dot(w[~gone], still))
 
     result = fit_mle(negloglik, ShiftedBetaGeoModel.param_names, np.ones(2), "sBG")
     return ShiftedBetaGeoModel(
         **result.params,
         loglik=result.loglik,
-        n=float(alive[0]),
-        patterns=len(alive),
+        n=float(w.sum()),
+        patterns=len(np.unique(np.c_[m, gone], axis=0)),
         stderr=result.stderr,
         cov=result.cov,
     )
