@@ -4,7 +4,7 @@ One row per customer, columns :data:`CUSTOMER_COLUMNS`, exactly these names in c
 and parquet output. Each column comes from the one function that defines it:
 scores and segments from :mod:`clvxl.rfm`, tiers from :mod:`clvxl.tiers`, historic
 CLV from :func:`clvxl.metrics.clv_historic`, and the predictions from
-:mod:`clvxl.models.clv`.
+:mod:`clvxl.predict` (with ``clv_low``/``clv_high``, its 90 % interval).
 """
 
 from __future__ import annotations
@@ -18,10 +18,17 @@ from clvxl import predict
 from clvxl.analytics import metrics, rfm, tiers
 from clvxl.errors import ModelError
 from clvxl.summary import SUMMARY_COLUMNS, CustomerSummary
+from clvxl.units import DAYS_PER_MONTH
 
-__all__ = ["CUSTOMER_COLUMNS", "PREDICTION_COLUMNS", "CustomerTable", "customer_table"]
+__all__ = [
+    "CUSTOMER_COLUMNS",
+    "PREDICTION_COLUMNS",
+    "CustomerTable",
+    "customer_table",
+    "model_margin",
+]
 
-PREDICTION_COLUMNS = ["p_alive", "expected_purchases", "expected_avg_value", "clv"]
+PREDICTION_COLUMNS = list(predict.COLUMNS)
 CUSTOMER_COLUMNS = [
     *SUMMARY_COLUMNS,
     "r_score",
@@ -43,16 +50,19 @@ class CustomerTable:
     ----------
     table : DataFrame
         Columns :data:`CUSTOMER_COLUMNS`.
-    models : object or None
-        The fitted purchase and spend models (see :mod:`clvxl.models.clv`), or None
-        when the data could not identify them (see ``notes``).
+    models : FittedModels or None
+        The fitted purchase and spend models (:class:`clvxl.predict.FittedModels`), or
+        None when the data could not identify the purchase model (see ``notes``).
     notes : tuple of str
         Why predictions are missing, and the summary's own notes.
+    total_clv : (float, float, float)
+        Total predicted CLV and its 90 % interval (low, high); NaN when not predicted.
     """
 
     table: pd.DataFrame
-    models: object | None
+    models: predict.FittedModels | None
     notes: tuple[str, ...]
+    total_clv: tuple[float, float, float] = (np.nan, np.nan, np.nan)
 
 
 def customer_table(
@@ -61,6 +71,8 @@ def customer_table(
     horizon_months: float = 12.0,
     discount_rate: float = 0.10,
     model: str = "bgnbd",
+    month_days: float = DAYS_PER_MONTH,
+    recency_days: tuple[float, ...] | None = None,
 ) -> CustomerTable:
     """Build the customer table from a per-customer summary.
 
@@ -78,6 +90,11 @@ def customer_table(
     model : str
         A purchase model of :data:`clvxl.models.PURCHASE_MODELS`.
         The purchase model; spend is always Gamma-Gamma.
+    month_days : float
+        Length of a month in days (:data:`clvxl.units.MONTHS`).
+    recency_days : tuple of 4 floats, optional
+        R's windows in days; default: from the typical repurchase gap
+        (:mod:`clvxl.analytics.rfm`).
 
     Returns
     -------
@@ -86,25 +103,36 @@ def customer_table(
     table = summary.table.copy(deep=False)  # new columns only: the summary stays as it is
     notes = list(summary.notes)
     # Predictions first: the fit's working memory is freed before the other columns exist.
+    total_clv = (np.nan, np.nan, np.nan)
     try:
-        predictions, models = predict.predict_customers(
+        predictions = predict.predict_customers(
             table,
             summary.unit,
             horizon_months=horizon_months,
             discount_rate=discount_rate,
-            margin=_model_margin(table, margin),
+            margin=model_margin(table, margin),
             model=model,
+            month_days=month_days,
         )
         for column in PREDICTION_COLUMNS:
-            table[column] = predictions[column].to_numpy()
+            table[column] = predictions.table[column].to_numpy()
+        models, total_clv = predictions.models, predictions.total_clv
         del predictions
+        if models.spend is None:
+            notes.append(
+                f"{', '.join(PREDICTION_COLUMNS[2:])} are empty: the spend model could not "
+                f"be fitted ({models.spend_error}); p_alive and expected_purchases are "
+                f"the {models.purchase.name} model's"
+            )
     except ModelError as exc:
         models = None
         for column in PREDICTION_COLUMNS:
             table[column] = np.nan
         notes.append(f"predicted CLV is not available: {exc}")
     days_since_last = (summary.as_of - table["last_purchase"]).dt.days.to_numpy()
-    scores = rfm.rfm_scores(days_since_last, table["orders"], table["revenue"])
+    windows, window_note = _recency_windows(table, recency_days)
+    notes.append(window_note)
+    scores = rfm.rfm_scores(days_since_last, table["orders"], table["revenue"], windows)
     for column in ("r_score", "f_score", "m_score"):
         table[column] = scores[column].to_numpy()
     del scores
@@ -115,10 +143,38 @@ def customer_table(
         table["revenue"], cost=cost, margin=1.0 if margin is None and cost is None else margin
     )
     table["value_tier"] = tiers.value_tiers(table["clv_historic"].to_numpy())
-    return CustomerTable(table[CUSTOMER_COLUMNS], models, tuple(notes))
+    return CustomerTable(table[CUSTOMER_COLUMNS], models, tuple(notes), total_clv)
 
 
-def _model_margin(table: pd.DataFrame, margin: float | None) -> float:
+def _recency_windows(table: pd.DataFrame, given) -> tuple[tuple[float, ...] | None, str]:
+    """R's windows (given, or from the typical repurchase gap) and a note saying which."""
+    if given is not None:
+        windows = tuple(float(d) for d in given)
+        return (
+            windows,
+            f"R scores days since the last purchase against your windows {_days(windows)}",
+        )
+    span = (table["last_purchase"] - table["first_purchase"]).dt.days.to_numpy()
+    gap = rfm.typical_gap(span, table["frequency"].to_numpy())
+    if gap is None or gap <= 0:
+        return (
+            None,
+            "R is scored by quintile: no customer bought twice, so there is no purchase cycle",
+        )
+    windows = rfm.cycle_windows(gap)
+    return windows, (
+        f"R scores days since the last purchase against the typical repurchase gap of "
+        f"{gap:.0f} days (median over repeat buyers): {_days(windows)}"
+    )
+
+
+def _days(windows: tuple[float, ...]) -> str:
+    # Days since the last purchase are whole days: "within 84.3" is "within 84".
+    parts = [f"{r} within {int(w)} days" for r, w in zip((5, 4, 3, 2), windows, strict=True)]
+    return ", ".join(parts) + ", 1 beyond"
+
+
+def model_margin(table: pd.DataFrame, margin: float | None) -> float:
     """The margin applied to predicted spend: given, or the log's overall margin."""
     if margin is not None:
         return margin

@@ -15,21 +15,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from clvxl import holdout, subscription
 from clvxl._runtime.memory import run_stages
 from clvxl.analytics import cohorts, metrics, rfm, tiers
 from clvxl.clean import clean_transactions
 from clvxl.clean.dates import parse_date
 from clvxl.clean.formats import Reading
-from clvxl.customers import CustomerTable, customer_table
+from clvxl.customers import CustomerTable, customer_table, model_margin
 from clvxl.errors import InputError, ModelError, NoDataError
-from clvxl.holdout import validate
-from clvxl.models import model_info
+from clvxl.models import AUTO, BUSINESSES, MODEL_CHOICES, model_info
 from clvxl.sources import LogScan, RawLog
 from clvxl.summary import CustomerSummary, EngineLog, summarize
 from clvxl.summary.spark import DEFAULT_MASTER
-from clvxl.units import TimeUnit, parse_unit
+from clvxl.units import MONTHS, TimeUnit, parse_month, parse_unit
 
-__all__ = ["RecalcResult", "Settings", "kpi_table", "recalculate"]
+__all__ = ["AUTO", "MODEL_CHOICES", "RecalcResult", "Settings", "kpi_table", "recalculate"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,20 @@ class Settings:
     unit : TimeUnit
         Time unit of recency, T and the fitted models.
     model : str
-        Purchase model, one of :data:`clvxl.models.PURCHASE_MODELS`.
+        Purchase model: one of :data:`MODEL_CHOICES`. ``"auto"`` (the default) fits
+        every purchase model on the first half of the log, checks it on the second
+        and takes the one with the smallest holdout error among those that do not
+        hold one-time buyers certainly alive (:func:`clvxl.holdout.choose`).
+    month : str
+        Length of a month (:data:`clvxl.units.MONTHS`): ``"calendar"`` (365.25 / 12
+        days), ``"4.345 weeks"`` or ``"30 days"`` (lifetimes' and pymc-marketing's).
+    recency_days : tuple of 4 floats or None
+        Days since the last purchase within which R is 5, 4, 3, 2 (e.g. 30, 60, 90,
+        180); None: from the log's typical repurchase gap (:mod:`clvxl.analytics.rfm`).
+    business : {"auto", "transactions", "subscription"}
+        What the log is: purchases (BG/NBD-type models), or regular invoices per
+        account (:mod:`clvxl.subscription`); ``"auto"`` tells them apart
+        (:func:`clvxl.subscription.looks_like_subscriptions`) and says so in a note.
     """
 
     as_of: pd.Timestamp | None = None
@@ -61,7 +74,10 @@ class Settings:
     margin: float | None = None
     cac: float | None = None
     unit: TimeUnit = TimeUnit.WEEKS
-    model: str = "bgnbd"
+    model: str = AUTO
+    month: str = "calendar"
+    recency_days: tuple[float, ...] | None = None
+    business: str = "auto"
 
     def __post_init__(self) -> None:
         if self.as_of is not None:
@@ -73,19 +89,35 @@ class Settings:
             _check(self.margin, "margin", low=0, low_open=True, high=1)
         if self.cac is not None:
             _check(self.cac, "cac", low=0)
-        model_info(self.model, "purchase")
+        if self.model != AUTO:
+            model_info(self.model, "purchase")
+        object.__setattr__(self, "month", parse_month(self.month))
+        if self.business not in BUSINESSES:
+            raise InputError(
+                f"business must be one of {', '.join(BUSINESSES)}; got {self.business!r}"
+            )
+        if self.recency_days is not None:
+            windows = _windows(self.recency_days)
+            rfm.recency_score([0.0], windows)  # refuses anything but 4 increasing days
+            object.__setattr__(self, "recency_days", windows)
+
+    @property
+    def month_days(self) -> float:
+        """The month's length in days."""
+        return MONTHS[self.month]
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> Settings:
         """Settings from named cells or options; empty values keep the defaults.
 
         Keys: ``as_of``, ``horizon`` (or ``horizon_months``), ``discount_rate``,
-        ``margin``, ``cac``, ``unit``, ``model``; other keys are ignored.
+        ``margin``, ``cac``, ``unit``, ``model``, ``month``, ``recency_days`` (text
+        such as ``"30, 60, 90, 180"``), ``business``; other keys are ignored.
 
         Examples
         --------
         >>> Settings.from_mapping({"horizon": 24, "margin": "", "unit": "days"})
-        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='bgnbd')
+        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='auto', month='calendar', recency_days=None, business='auto')
         >>> Settings.from_mapping({"discount_rate": 1.5})
         Traceback (most recent call last):
         ...
@@ -102,8 +134,21 @@ class Settings:
                     value = _number(value, f.name)
                 elif f.name == "model":
                     value = str(value).strip().lower().replace("/", "").replace("-", "")
+                elif f.name == "business":
+                    value = str(value).strip().lower()
                 kwargs[f.name] = value
         return cls(**kwargs)
+
+
+def _windows(value: object) -> tuple[float, ...]:
+    """Four numbers of days from text ("30, 60, 90, 180") or a sequence."""
+    parts = value.replace(";", ",").split(",") if isinstance(value, str) else value
+    try:
+        return tuple(float(str(p).strip()) for p in parts)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"recency_days must be four numbers of days such as 30, 60, 90, 180, got {value!r}"
+        ) from None
 
 
 def _empty(value: object) -> bool:
@@ -165,6 +210,20 @@ class RecalcResult:
         The settings used, with ``as_of`` filled in.
     notes : tuple of str
         What was left out and why, in words.
+    business : {"transactions", "subscription"}
+        How the log was read. For a subscription log ``customers`` is the subscriber
+        table (:data:`clvxl.subscription.SUBSCRIBER_COLUMNS`), ``model`` the sBG
+        parameters per acquisition cohort and plan, ``kpis`` the subscription figures;
+        ``segments``, ``holdout`` and ``model_comparison`` are empty.
+    subscription_cohorts : DataFrame
+        For a subscription log, one row per acquisition cohort and plan
+        (:class:`clvxl.subscription.Subscriptions`); else empty.
+    model_comparison : DataFrame
+        Every purchase model fitted on the first half of the log, side by side
+        (:class:`clvxl.holdout.Comparison`): one row per model with its calibration
+        log-likelihood, its holdout error per group of calibration repeat purchases
+        and overall, and ``chosen`` (the model the predictions use). Built when
+        ``model`` is ``"auto"`` or ``sheets``; empty when the log is too short.
     """
 
     customers: pd.DataFrame
@@ -177,6 +236,9 @@ class RecalcResult:
     rejected: pd.DataFrame
     settings: Settings
     notes: tuple[str, ...] = field(default=())
+    model_comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    business: str = "transactions"
+    subscription_cohorts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def recalculate(
@@ -289,24 +351,36 @@ def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
         summary,
         dataclasses.replace(settings, as_of=summary.as_of),
         cohort_table,
-        encoded.log if encoded.clean is not None else None,
+        encoded.log
+        if encoded.clean is not None
+        or settings.model == AUTO
+        or settings.business != "transactions"
+        else None,
         encoded.rejected,
         encoded.notes,
     )
 
 
 def _result(summarised: _Summarised) -> RecalcResult:
+    business, business_notes = _business(summarised)
+    if business == "subscription":
+        return _subscription_result(summarised, business_notes)
     settings = summarised.settings
+    comparison, model, choice_notes = _choose_model(summarised)
     built = customer_table(
         summarised.summary,
         margin=settings.margin,
         horizon_months=settings.horizon_months,
         discount_rate=settings.discount_rate,
-        model=settings.model,
+        model=model,
+        month_days=settings.month_days,
+        recency_days=settings.recency_days,
     )
     customers = built.table
-    holdout, holdout_notes = (
-        _holdout(summarised.log, settings, built) if summarised.log else (pd.DataFrame(), ())
+    holdout_table = (
+        comparison.holdouts.get(model, pd.DataFrame())
+        if comparison is not None and built.models is not None
+        else pd.DataFrame()
     )
     return RecalcResult(
         customers=customers,
@@ -315,20 +389,114 @@ def _result(summarised: _Summarised) -> RecalcResult:
         tiers=tiers.tier_summary(customers["clv_historic"].to_numpy()),
         cohorts=summarised.cohorts,
         model=_model_table(built),
-        holdout=holdout,
+        holdout=holdout_table,
         rejected=summarised.rejected,
         settings=settings,
-        notes=summarised.notes + built.notes + holdout_notes,
+        notes=summarised.notes + choice_notes + built.notes,
+        model_comparison=_comparison_table(comparison, model),
     )
 
 
-def _holdout(transactions: EngineLog, settings: Settings, built: CustomerTable):
-    if built.models is None:
-        return pd.DataFrame(), ()
+def _business(summarised: _Summarised) -> tuple[str, tuple[str, ...]]:
+    """What the log is, and a note when it was detected as a subscription log."""
+    given = summarised.settings.business
+    if given != "auto":
+        return given, ()
+    regular, why = subscription.looks_like_subscriptions(summarised.summary.table)
+    if not regular:
+        return "transactions", ()
+    return "subscription", (
+        f"read as a subscription log: {why}; tenure, MRR, churn and sBG lifetime value per "
+        "subscriber instead of purchase models (--business transactions to treat the "
+        "invoices as purchases)",
+    )
+
+
+def _subscription_result(summarised: _Summarised, notes: tuple[str, ...]) -> RecalcResult:
+    settings = summarised.settings
+    table = summarised.summary.table
+    margin = model_margin(table, settings.margin)
+    subs = subscription.analyse(
+        subscription.invoices(summarised.log, settings.as_of),
+        settings.as_of,
+        margin=margin,
+        discount_rate=settings.discount_rate,
+        cac=settings.cac,
+    )
+    subscribers = subs.subscribers
+    return RecalcResult(
+        customers=subscribers,
+        kpis=pd.DataFrame(subs.kpis, columns=["kpi", "value"]),
+        segments=pd.DataFrame(),
+        tiers=tiers.tier_summary(subscribers["revenue"].to_numpy() * margin),
+        cohorts=summarised.cohorts,
+        model=_sbg_table(subs.models),
+        holdout=pd.DataFrame(),
+        rejected=summarised.rejected,
+        settings=settings,
+        notes=summarised.notes + notes + subs.notes,
+        business="subscription",
+        subscription_cohorts=subs.cohorts,
+    )
+
+
+def _sbg_table(models: dict) -> pd.DataFrame:
+    """The sBG fits as Model-sheet rows, one model per acquisition cohort and plan."""
+    rows = []
+    for (cohort, plan), model in models.items():
+        if model is None:
+            continue
+        name = f"sBG {plan} {cohort}"
+        rows += [(name, p, v, model.stderr.get(p, np.nan)) for p, v in model.params.items()]
+        rows += [
+            (name, "log-likelihood", model.loglik, np.nan),
+            (name, "customers", model.n, np.nan),
+            (name, "distinct patterns", model.patterns, np.nan),
+        ]
+    return pd.DataFrame(rows, columns=["model", "parameter", "value", "stderr"])
+
+
+#: The purchase model when ``model`` is "auto" and the models cannot be compared: it
+#: lets one-time buyers have left, and fits with an analytic gradient like BG/NBD.
+_FALLBACK_MODEL = "mbgnbd"
+
+
+def _choose_model(summarised: _Summarised) -> tuple[holdout.Comparison | None, str, tuple]:
+    """The holdout comparison (or None), the purchase model to use, notes."""
+    settings = summarised.settings
+    if summarised.log is None:
+        return None, settings.model, ()
     try:
-        return validate(transactions, settings.as_of, settings.unit, settings.model), ()
+        comparison = holdout.compare(summarised.log, settings.as_of, settings.unit)
     except (ModelError, NoDataError) as exc:
-        return pd.DataFrame(), (f"no holdout check of the model: {exc}",)
+        if settings.model != AUTO:
+            return None, settings.model, (f"no holdout check of the model: {exc}",)
+        fallback = model_info(_FALLBACK_MODEL).label
+        return (
+            None,
+            _FALLBACK_MODEL,
+            (
+                f"purchase model {fallback}: the models could not be compared on a holdout "
+                f"period ({exc}); {fallback} is the default then, as it lets one-time "
+                "buyers have left (BG/NBD holds them certainly alive)",
+            ),
+        )
+    if settings.model != AUTO:
+        return comparison, settings.model, comparison.notes
+    try:
+        chosen, reason = holdout.choose(comparison)
+    except ModelError as exc:
+        fallback = model_info(_FALLBACK_MODEL).label
+        return comparison, _FALLBACK_MODEL, (*comparison.notes, f"purchase model {fallback}: {exc}")
+    return comparison, chosen, (*comparison.notes, reason)
+
+
+def _comparison_table(comparison, chosen: str) -> pd.DataFrame:
+    if comparison is None:
+        return pd.DataFrame()
+    table = comparison.table.copy()
+    table["chosen"] = table["model"] == chosen
+    return table
 
 
 def _churn_period_months(summary: CustomerSummary) -> int:
@@ -340,8 +508,9 @@ def _churn_period_months(summary: CustomerSummary) -> int:
 def kpi_table(summary: CustomerSummary, built: CustomerTable, settings: Settings) -> pd.DataFrame:
     """The Dashboard's figures, each computed by the one function that defines it.
 
-    Churn is measured over the last :func:`_churn_period_months` months before the
-    as-of date: customers who had bought before the period and did not buy during it,
+    The total CLV's 90 % interval is the parameters' sampling uncertainty
+    (:func:`clvxl.predict.clv_interval`). Churn is measured over the last
+    :func:`_churn_period_months` months before the as-of date: customers who had bought before the period and did not buy during it,
     over customers who had bought before it (new customers are not counted as lost).
     """
     table = built.table
@@ -367,6 +536,14 @@ def kpi_table(summary: CustomerSummary, built: CustomerTable, settings: Settings
         ("Average historic CLV", float(table["clv_historic"].mean())),
         (f"Average CLV (next {settings.horizon_months:g} months)", float(clv.mean())),
         (f"Total CLV (next {settings.horizon_months:g} months)", float(clv.sum(min_count=1))),
+        (
+            f"Total CLV (next {settings.horizon_months:g} months), 90 % interval low",
+            built.total_clv[1],
+        ),
+        (
+            f"Total CLV (next {settings.horizon_months:g} months), 90 % interval high",
+            built.total_clv[2],
+        ),
         (
             f"Expected purchases (next {settings.horizon_months:g} months)",
             float(table["expected_purchases"].sum(min_count=1)),

@@ -5,7 +5,11 @@ A per-customer summary, a fitted model and a prediction all carry their
 fourfold (fitting in weeks and predicting in days), so a unit is never assumed:
 predictions refuse customer data in another unit than the model's.
 
-A month is the average Gregorian month, 365.25 / 12 = 30.4375 days.
+A month is, by default, the average Gregorian month, 365.25 / 12 = 30.4375 days
+(``"calendar"``). lifetimes and pymc-marketing count 4.345 weeks for weekly data and
+30 days for daily data; :data:`MONTHS` has all three conventions, and Settings'
+``month`` chooses one. On CDNOW customer 1 (12-month CLV at 1 % a month) the calendar
+month gives 36.30 and lifetimes' 4.345 weeks the published 36.28.
 """
 
 from __future__ import annotations
@@ -14,9 +18,14 @@ from enum import Enum
 
 from clvxl.errors import InputError
 
-__all__ = ["DAYS_PER_MONTH", "UNIT_NAMES", "TimeUnit", "parse_unit"]
+__all__ = ["DAYS_PER_MONTH", "MONTHS", "UNIT_NAMES", "TimeUnit", "parse_month", "parse_unit"]
 
-DAYS_PER_MONTH = 365.25 / 12
+#: Length of a month in days, by convention: the calendar month (clvxl's default) and
+#: the two that lifetimes and pymc-marketing use.
+MONTHS: dict[str, float] = {"calendar": 365.25 / 12, "4.345 weeks": 4.345 * 7, "30 days": 30.0}
+
+#: The default month, in days.
+DAYS_PER_MONTH = MONTHS["calendar"]
 
 
 class TimeUnit(str, Enum):
@@ -96,3 +105,22 @@ def parse_unit(value: str | TimeUnit) -> TimeUnit:
     if key not in _ALIASES:
         raise InputError(f"time unit must be one of {', '.join(UNIT_NAMES)}; got {value!r}")
     return TimeUnit(_ALIASES[key])
+
+
+def parse_month(value: str) -> str:
+    """The month convention named ``value`` (a key of :data:`MONTHS`), spaces and case
+    forgiven.
+
+    Examples
+    --------
+    >>> parse_month("4.345  Weeks"), MONTHS[parse_month("30 days")]
+    ('4.345 weeks', 30.0)
+    >>> parse_month("lunar")
+    Traceback (most recent call last):
+    ...
+    clvxl.errors.InputError: month must be one of calendar, 4.345 weeks, 30 days; got 'lunar'
+    """
+    key = " ".join(str(value).lower().split())
+    if key not in MONTHS:
+        raise InputError(f"month must be one of {', '.join(MONTHS)}; got {value!r}")
+    return key

@@ -117,7 +117,7 @@ def test_both_adapters_compute_the_same_customers(demo_book, tmp_path):
             "HorizonMonths": 12.0,
             "DiscountRate": 0.1,
             "TimeUnit": "weeks",
-            "PurchaseModel": "bgnbd",
+            "PurchaseModel": "auto",
         },
     )
     xl_result = recalc_book(XlwingsBook(fake))

@@ -107,7 +107,7 @@ def test_more_rows_than_a_sheet_holds_is_refused_before_any_work(
 
 
 def test_the_pattern_count_is_reported(demo_csv, tmp_path, capsys):
-    assert main(["recalc", str(demo_csv), "-o", str(tmp_path / "c.csv")]) == 0
+    assert main(["recalc", str(demo_csv), "-o", str(tmp_path / "c.csv"), "--model", "bgnbd"]) == 0
     out = capsys.readouterr().out
     assert "BG/NBD fitted on 1,178 customers, " in out
     patterns = int(out.split("BG/NBD fitted on 1,178 customers, ")[1].split()[0].replace(",", ""))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from clvxl import predict
 from clvxl.clean import clean_transactions
 from clvxl.errors import InputError, ModelError
-from clvxl.models import bgnbd, gammagamma, paretonbd
+from clvxl.models import _mle, bgnbd, gammagamma, paretonbd
 from clvxl.summary import summarize
 
 PAPER_BGNBD = bgnbd.BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426)
@@ -95,13 +95,28 @@ def test_bgnbd_no_nan_at_extremes():
     )
 
 
-def test_bgnbd_on_identical_customers_is_finite_or_says_why():
-    try:
-        fitted = bgnbd.fit(np.full(500, 2.0), np.full(500, 10.0), np.full(500, 20.0))
-    except ModelError as exc:
-        assert "cannot pin down" in str(exc)
-    else:
-        assert np.isfinite(fitted.loglik)
+IDENTICAL = (np.full(500, 2.0), np.full(500, 10.0), np.full(500, 20.0))
+
+
+def test_bgnbd_on_identical_customers_is_refused_in_words():
+    # 500 customers with the same (x, t_x, T): the likelihood rises without bound as
+    # r, alpha, a, b grow together, so a parameter runs off.
+    with pytest.raises(
+        ModelError, match=r"^the data cannot pin down the BG/NBD model \(a parameter ran off"
+    ):
+        bgnbd.fit(*IDENTICAL)
+
+
+def test_a_fit_whose_own_predictions_are_nan_is_refused(monkeypatch):
+    # With the run-away guard out of the way, the optimiser stops at r ~ 8e7, alpha ~ 5e8,
+    # where hyp2f1 gives NaN: the fit must say so rather than return it.
+    monkeypatch.setattr(_mle, "_RUNAWAY", 25.0)
+    with pytest.raises(
+        ModelError,
+        match=r"^the BG/NBD model fitted to these customers cannot predict their expected "
+        r"purchases \(not a number for 1 of 1 purchase patterns; its parameters r = ",
+    ):
+        bgnbd.fit(*IDENTICAL)
 
 
 def test_bgnbd_needs_repeat_buyers_and_says_so():
@@ -203,8 +218,8 @@ def test_clv_does_not_depend_on_the_time_unit(cdnow_sample):
     results = {}
     for unit in ("days", "weeks"):
         table = summarize(tx, as_of="1997-09-30", unit=unit).table
-        predictions, _ = predict.predict_customers(table, unit, horizon_months=12, discount_rate=0.1)
-        results[unit] = predictions["clv"].to_numpy()
+        predictions = predict.predict_customers(table, unit, horizon_months=12, discount_rate=0.1)
+        results[unit] = predictions.table["clv"].to_numpy()
     np.testing.assert_allclose(results["days"], results["weeks"], rtol=1e-3)
 
 

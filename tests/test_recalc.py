@@ -182,9 +182,9 @@ def test_a_model_the_data_cannot_pin_down_gives_a_note_not_nan_silently():
         ],
         columns=["customer_id", "order_date", "amount"],
     )
-    result = recalculate(raw)
+    result = recalculate(raw, Settings(model="bgnbd"))
     assert result.customers["clv"].isna().all()
     assert result.customers["revenue"].tolist() == [0.03, 0.02]
     (note,) = [n for n in result.notes if n.startswith("predicted CLV is not available")]
-    assert "the BG/NBD model fitted to these 2 customers gives no usable prediction" in note
-    assert "it needs more customers, and more of them buying again" in note
+    assert "the BG/NBD model fitted to these customers cannot predict their expected" in note
+    assert "too little variety in how often and how recently they buy" in note

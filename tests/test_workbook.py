@@ -109,7 +109,7 @@ def test_data_text_is_never_a_formula(tmp_path):
 
 def test_settings_sheet_is_read_back(built):
     values = read_settings(built)
-    assert values["horizon"] == 12 and values["unit"] == "weeks" and values["model"] == "bgnbd"
+    assert values["horizon"] == 12 and values["unit"] == "weeks" and values["model"] == "auto"
 
 
 def test_freeze_replaces_clvxl_formulas_by_values(built, tmp_path, capsys):

@@ -2,9 +2,32 @@
 
 Scores
 ------
-Each of R, F, M is scored 1–5 by quintile of the customers, 5 being best (most
-recent, most orders, most revenue). Two rules make the scores deterministic and
-useful on real logs:
+**R is scored against absolute windows**, not against the other customers: quintiles
+of recency are relative, so in a log where most customers stopped early, one inactive
+for 14 months would still rank among the most recent fifth and score 5. The windows
+come from the log's purchase cycle, the *typical repurchase gap* G (the median, over
+customers with repeat purchases, of their days between purchases,
+:func:`typical_gap`):
+
+====  ===========================
+ R    days since the last purchase
+====  ===========================
+ 5    ≤ G / 4
+ 4    ≤ G / 2
+ 3    ≤ 3 G / 4
+ 2    ≤ G
+ 1    more than G
+====  ===========================
+
+so R ≥ 2, which every "Champion" (R 4–5) and "Loyal Customer" (R 2–5) has, means
+"within one typical repurchase gap"; a customer past it can only be Can't Lose
+Them, At Risk, Hibernating or Lost. Users can give their own four thresholds instead
+(Settings ``recency_days``, e.g. 30, 60, 90, 180). Without repeat buyers there is
+no cycle, and R falls back to quintiles.
+
+F and M are scored 1–5 by quintile of the customers, 5 being best (most orders,
+most revenue), as is R in :func:`rfm_scores` without windows. Two rules make the
+quintile scores deterministic and useful on real logs:
 
 1. **Ties share a score.** A customer's score comes from the lowest rank of its tied
    group, ``1 + floor(5 · (rank_min − 1) / n)``, so shuffling the rows never changes a
@@ -51,7 +74,20 @@ import pandas as pd
 
 from clvxl.errors import InputError
 
-__all__ = ["SEGMENTS", "rfm_code", "rfm_scores", "rfm_segment", "score", "segment_summary"]
+__all__ = [
+    "SEGMENTS",
+    "cycle_windows",
+    "recency_score",
+    "rfm_code",
+    "rfm_scores",
+    "rfm_segment",
+    "score",
+    "segment_summary",
+    "typical_gap",
+]
+
+#: The R windows as fractions of the typical repurchase gap (R = 5, 4, 3, 2 within).
+CYCLE_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
 #: (name, R range, FM range), first match wins.
 SEGMENTS: tuple[tuple[str, tuple[float, float], tuple[float, float]], ...] = (
@@ -110,7 +146,54 @@ def _quintile(x: np.ndarray, k: int) -> np.ndarray:
     return np.searchsorted(thresholds, x, side="left").astype(np.int8)
 
 
-def rfm_scores(recency_days, frequency, monetary) -> pd.DataFrame:
+def typical_gap(span_days, repeats) -> float | None:
+    """The typical repurchase gap in days: the median of ``span_days / repeats`` over the
+    customers with ``repeats > 0``; None when there are none.
+
+    Parameters
+    ----------
+    span_days : array-like, shape (n,)
+        Days from each customer's first to last purchase.
+    repeats : array-like, shape (n,)
+        Repeat purchases (purchase days after the first).
+
+    Examples
+    --------
+    >>> typical_gap([0, 60, 90, 300], [0, 2, 3, 5])
+    30.0
+    """
+    span, x = np.asarray(span_days, dtype=float), np.asarray(repeats, dtype=float)
+    repeat = x > 0
+    return float(np.median(span[repeat] / x[repeat])) if repeat.any() else None
+
+
+def cycle_windows(gap_days: float) -> tuple[float, ...]:
+    """The R windows (days) for a typical repurchase gap: :data:`CYCLE_FRACTIONS` of it.
+
+    >>> cycle_windows(40)
+    (10.0, 20.0, 30.0, 40.0)
+    """
+    return tuple(f * gap_days for f in CYCLE_FRACTIONS)
+
+
+def recency_score(recency_days, windows) -> np.ndarray:
+    """R from 5 (within ``windows[0]`` days) to 1 (beyond ``windows[3]``), ends inclusive.
+
+    Examples
+    --------
+    >>> recency_score([0, 10, 11, 40, 41, 420], (10, 20, 30, 40)).tolist()
+    [5, 5, 4, 2, 1, 1]
+    """
+    w = np.asarray(windows, dtype=float)
+    if w.shape != (4,) or not np.isfinite(w).all() or (w < 0).any() or (np.diff(w) <= 0).any():
+        raise InputError(
+            f"recency windows must be four increasing numbers of days, got {list(windows)}"
+        )
+    days = np.asarray(recency_days, dtype=float)
+    return (5 - np.searchsorted(w, days, side="left")).astype(np.int8)
+
+
+def rfm_scores(recency_days, frequency, monetary, windows=None) -> pd.DataFrame:
     """R, F and M scores of every customer.
 
     Parameters
@@ -121,6 +204,8 @@ def rfm_scores(recency_days, frequency, monetary) -> pd.DataFrame:
         Number of orders.
     monetary : array-like
         Revenue.
+    windows : sequence of 4 floats, optional
+        R's windows in days (:func:`recency_score`); default: quintiles of recency.
 
     Returns
     -------
@@ -144,7 +229,8 @@ def rfm_scores(recency_days, frequency, monetary) -> pd.DataFrame:
         raise InputError(
             f"recency, frequency and monetary must have the same length, got {len(r)}, {len(f)}, {len(m)}"
         )
-    return pd.DataFrame({"r_score": score(-r), "f_score": score(f), "m_score": score(m)})
+    r_score = score(-r) if windows is None else recency_score(r, windows)
+    return pd.DataFrame({"r_score": r_score, "f_score": score(f), "m_score": score(m)})
 
 
 def _scores(values, name: str) -> np.ndarray:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clvxl.errors import InputError
-from clvxl.models import PURCHASE_MODELS
+from clvxl.models import BUSINESSES, MODEL_CHOICES
 from clvxl.summary import ENGINES
 from clvxl.summary.spark import DEFAULT_MASTER
-from clvxl.units import UNIT_NAMES
+from clvxl.units import MONTHS, UNIT_NAMES
 
 if TYPE_CHECKING:
     from clvxl.clean.formats import Reading
@@ -104,8 +104,25 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
         (
             ("--model",),
             {
-                "choices": PURCHASE_MODELS,
-                "help": "purchase model for predicted CLV (default bgnbd)",
+                "choices": MODEL_CHOICES,
+                "help": "purchase model for predicted CLV (default auto: chosen by the "
+                "holdout check among the models that let one-time buyers have left)",
+            },
+        ),
+        (
+            ("--business",),
+            {
+                "choices": BUSINESSES,
+                "help": "what the log is: auto (default: regular invoices per account are "
+                "read as subscriptions, with a note), transactions or subscription",
+            },
+        ),
+        (
+            ("--month",),
+            {
+                "choices": list(MONTHS),
+                "help": "month length: calendar = 365.25/12 days (default), or lifetimes' "
+                "4.345 weeks / 30 days",
             },
         ),
     ],
@@ -221,7 +238,17 @@ _OPTIONS: dict[str, list[tuple[tuple[str, ...], dict]]] = {
     ],
 }
 #: The Settings keys the command line can set, each from the option of its name.
-_SETTING_KEYS = ("as_of", "horizon", "discount_rate", "margin", "cac", "unit", "model")
+_SETTING_KEYS = (
+    "as_of",
+    "horizon",
+    "discount_rate",
+    "margin",
+    "cac",
+    "unit",
+    "model",
+    "month",
+    "business",
+)
 
 
 def _settings_options(parser: argparse.ArgumentParser) -> None:

@@ -110,6 +110,8 @@ _FRIENDLY = {
     "expected_purchases": "Expected purchases",
     "expected_avg_value": "Expected avg value",
     "clv": "Predicted CLV",
+    "clv_low": "Predicted CLV, 90 % low",
+    "clv_high": "Predicted CLV, 90 % high",
 }
 
 _HELP = [
@@ -288,6 +290,8 @@ def _customers_sheet(book, sheet, table: pd.DataFrame, f) -> None:
         "expected_purchases": f["dec"],
         "expected_avg_value": f["money"],
         "clv": f["money"],
+        "clv_low": f["money"],
+        "clv_high": f["money"],
     }
     _write_table(book, sheet, table, "Customers", [_FRIENDLY[c] for c in table.columns], formats)
     sheet.freeze_panes(1, 1)

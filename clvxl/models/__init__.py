@@ -23,7 +23,16 @@ from types import ModuleType
 
 from clvxl.errors import InputError
 
-__all__ = ["PURCHASE_MODELS", "REGISTRY", "ModelInfo", "model_info", "module_of"]
+__all__ = [
+    "AUTO",
+    "BUSINESSES",
+    "MODEL_CHOICES",
+    "PURCHASE_MODELS",
+    "REGISTRY",
+    "ModelInfo",
+    "model_info",
+    "module_of",
+]
 
 
 @dataclass(frozen=True)
@@ -40,11 +49,16 @@ class ModelInfo:
         purchases in discrete periods, or subscription survival.
     fitted_name : str
         The name of the frozen dataclass ``fit`` returns, in its module.
+    one_time_buyers_alive : bool
+        True for a purchase model whose P(alive) of a customer without repeat
+        purchases is 1 however long ago the purchase was (BG/NBD: a customer can
+        drop out only right after a repeat purchase).
     """
 
     name: str
     kind: str
     fitted_name: str
+    one_time_buyers_alive: bool = False
 
     @property
     def module(self) -> ModuleType:
@@ -65,7 +79,7 @@ class ModelInfo:
 REGISTRY: dict[str, ModelInfo] = {
     info.name: info
     for info in (
-        ModelInfo("bgnbd", "purchase", "BetaGeoModel"),
+        ModelInfo("bgnbd", "purchase", "BetaGeoModel", one_time_buyers_alive=True),
         ModelInfo("mbgnbd", "purchase", "ModifiedBetaGeoModel"),
         ModelInfo("paretonbd", "purchase", "ParetoNBDModel"),
         ModelInfo("gammagamma", "spend", "GammaGammaModel"),
@@ -74,8 +88,15 @@ REGISTRY: dict[str, ModelInfo] = {
     )
 }
 
-#: The models that can predict purchases for CLV, first the default.
+#: The models that can predict purchases for CLV.
 PURCHASE_MODELS: tuple[str, ...] = tuple(n for n, m in REGISTRY.items() if m.kind == "purchase")
+#: The ``model`` setting that chooses the purchase model by the holdout check.
+AUTO = "auto"
+#: What the ``model`` setting accepts, the default first.
+MODEL_CHOICES: tuple[str, ...] = (AUTO, *PURCHASE_MODELS)
+#: What a recalculation models: repeat purchases (the purchase models) or subscriptions
+#: (sBG); ``"auto"`` decides from the log.
+BUSINESSES: tuple[str, ...] = (AUTO, "transactions", "subscription")
 
 
 def model_info(name: str, kind: str | None = None) -> ModelInfo:

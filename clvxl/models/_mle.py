@@ -22,7 +22,15 @@ from clvxl._runtime.threads import one_blas_thread
 from clvxl.errors import InputError, ModelError
 from clvxl.units import parse_unit
 
-__all__ = ["Fit", "ModelParams", "as_column", "fit_mle", "pattern_index", "patterns"]
+__all__ = [
+    "Fit",
+    "ModelParams",
+    "as_column",
+    "fit_mle",
+    "pattern_index",
+    "patterns",
+    "refuse_unusable",
+]
 
 
 class ModelParams:
@@ -53,11 +61,17 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class Fit:
-    """The result of :func:`fit_mle`: parameters, standard errors, log-likelihood."""
+    """The result of :func:`fit_mle`: parameters, standard errors, log-likelihood.
+
+    ``cov`` is the asymptotic covariance of the parameters (natural scale, shape
+    (k, k), in the order of ``params``): the inverse Hessian of the negative
+    log-likelihood at the optimum; all NaN where the Hessian is singular.
+    """
 
     params: dict[str, float]
     stderr: dict[str, float]
     loglik: float
+    cov: np.ndarray
 
 
 def as_column(values, name: str) -> np.ndarray:
@@ -224,10 +238,12 @@ def fit_mle(
         objective = _Objective(negloglik, value_and_gradient, np.asarray(start, dtype=float))
         best = _minimise(objective, np.log(start), model)
         params = np.exp(best.x)
+        cov = _covariance(_hessian_at(objective, params))
         return Fit(
             dict(zip(names, params.tolist(), strict=True)),
-            _stderr(_hessian_at(objective, params), names),
+            _stderr(cov, names),
             -float(best.fun) * objective.scale,
+            cov,
         )
 
 
@@ -365,11 +381,53 @@ def _hessian(negloglik, params: np.ndarray) -> np.ndarray:
     return hess
 
 
-def _stderr(hessian: np.ndarray, names) -> dict[str, float]:
-    """Standard errors: square roots of the inverse Hessian's diagonal (NaN where singular)."""
+def _covariance(hessian: np.ndarray) -> np.ndarray:
+    """The inverse Hessian; all NaN where it is singular or not finite."""
     try:
-        cov = np.linalg.inv(hessian)
-        se = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
-    except np.linalg.LinAlgError:
-        se = np.full(len(names), np.nan)
+        return np.linalg.inv(hessian)
+    except (np.linalg.LinAlgError, ValueError):
+        return np.full(hessian.shape, np.nan)
+
+
+def _stderr(cov: np.ndarray, names) -> dict[str, float]:
+    """Standard errors: square roots of the covariance's diagonal (NaN where not positive)."""
+    diag = np.diag(cov)
+    se = np.sqrt(np.where(diag > 0, diag, np.nan))
     return dict(zip(names, se.tolist(), strict=True))
+
+
+def refuse_unusable(model: ModelParams, predictions: dict[str, np.ndarray]):
+    """``model``, or a ModelError when its predictions on its own patterns are not finite.
+
+    A likelihood can have its optimum where the parameters are so large that the
+    prediction formulas (a hypergeometric function of huge arguments) give NaN: such
+    a fit looks converged but predicts nothing.
+
+    Parameters
+    ----------
+    model : ModelParams
+        The fitted model.
+    predictions : dict of str to ndarray
+        What it predicts for the customers it was fitted on, by name in words.
+
+    Examples
+    --------
+    >>> from clvxl.models.bgnbd import BetaGeoModel
+    >>> refuse_unusable(BetaGeoModel(r=2e7, alpha=1.5e8, a=0.5, b=3), {"P(alive)": np.ones(2),
+    ...     "expected purchases": np.array([np.nan, 1.0])})
+    Traceback (most recent call last):
+    ...
+    clvxl.errors.ModelError: the BG/NBD model fitted to these customers cannot predict their expected purchases (not a number for 1 of 2 purchase patterns; its parameters r = 2e+07, alpha = 1.5e+08, a = 0.5, b = 3 are at the edge of what the data can pin down): there are too few customers, or too little variety in how often and how recently they buy
+    """
+    for what, values in predictions.items():
+        bad = ~np.isfinite(values)
+        if bad.any():
+            params = ", ".join(f"{k} = {v:.3g}" for k, v in model.params.items())
+            raise ModelError(
+                f"the {model.name} model fitted to these customers cannot predict their "
+                f"{what} (not a number for {int(bad.sum()):,} of {len(values):,} purchase "
+                f"patterns; its parameters {params} are at the edge of what the data can "
+                "pin down): there are too few customers, or too little variety in how "
+                "often and how recently they buy"
+            )
+    return model

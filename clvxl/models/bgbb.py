@@ -63,6 +63,7 @@ class BetaGeoBetaBinomModel(ModelParams):
     n: float = 0
     patterns: int = 0
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
+    cov: np.ndarray | None = field(default=None, compare=False, repr=False)
     name: ClassVar[str] = "BG/BB"
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
 
@@ -202,6 +203,7 @@ def fit(frequency, recency, periods, weights=None) -> BetaGeoBetaBinomModel:
         n=float(w.sum()),
         patterns=len(w),
         stderr=result.stderr,
+        cov=result.cov,
     )
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from clvxl.errors import InputError, ModelError
-from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns
+from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns, refuse_unusable
 from clvxl.units import TimeUnit, parse_unit
 
 __all__ = [
@@ -88,6 +88,7 @@ class BetaGeoModel(ModelParams):
     n: float = 0
     patterns: int = 0
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
+    cov: np.ndarray | None = field(default=None, compare=False, repr=False)
     name: ClassVar[str] = "BG/NBD"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
@@ -294,14 +295,22 @@ def fit(
     mean_t = np.average(cols["T"], weights=w)
     start = np.array([1.0, max(mean_t / max(mean_x, 0.1), 1e-2), 1.0, 1.0])
     result = fit_mle(negloglik, BetaGeoModel.param_names, start, "BG/NBD", value_and_gradient)
-    return BetaGeoModel(
+    model = BetaGeoModel(
         **result.params,
         time_unit=parse_unit(time_unit),
         loglik=result.loglik,
         n=float(w.sum()),
         patterns=len(w),
         stderr=result.stderr,
+        cov=result.cov,
     )
+    own = (cols["x"], cols["t_x"], cols["T"])
+    with np.errstate(all="ignore"):  # what is not finite is refused in words
+        predictions = {
+            "P(alive)": p_alive(model, *own),
+            "expected purchases": expected_purchases(model, cols["T"].max(), *own),
+        }
+    return refuse_unusable(model, predictions)
 
 
 def p_alive(model: BetaGeoModel, frequency, recency, T) -> np.ndarray:

@@ -69,6 +69,7 @@ class GammaGammaModel(ModelParams):
     n: float = 0
     patterns: int = 0
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
+    cov: np.ndarray | None = field(default=None, compare=False, repr=False)
     name: ClassVar[str] = "Gamma-Gamma"
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
 
@@ -221,6 +222,7 @@ def fit(frequency, monetary, weights=None) -> GammaGammaModel:
         n=float(weights_.sum()),
         patterns=len(weights_),
         stderr=result.stderr,
+        cov=result.cov,
     )
 
 

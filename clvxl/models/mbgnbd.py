@@ -50,7 +50,7 @@ import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from clvxl.errors import InputError, ModelError
-from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns
+from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns, refuse_unusable
 from clvxl.models.bgnbd import _customers, _horizon, _near_one
 from clvxl.units import TimeUnit, parse_unit
 
@@ -87,6 +87,7 @@ class ModifiedBetaGeoModel(ModelParams):
     n: float = 0
     patterns: int = 0
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
+    cov: np.ndarray | None = field(default=None, compare=False, repr=False)
     name: ClassVar[str] = "MBG/NBD"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
@@ -244,14 +245,22 @@ def fit(
     result = fit_mle(
         negloglik, ModifiedBetaGeoModel.param_names, start, "MBG/NBD", value_and_gradient
     )
-    return ModifiedBetaGeoModel(
+    model = ModifiedBetaGeoModel(
         **result.params,
         time_unit=parse_unit(time_unit),
         loglik=result.loglik,
         n=float(w.sum()),
         patterns=len(w),
         stderr=result.stderr,
+        cov=result.cov,
     )
+    own = (cols["x"], cols["t_x"], cols["T"])
+    with np.errstate(all="ignore"):  # what is not finite is refused in words
+        predictions = {
+            "P(alive)": p_alive(model, *own),
+            "expected purchases": expected_purchases(model, cols["T"].max(), *own),
+        }
+    return refuse_unusable(model, predictions)
 
 
 def p_alive(model: ModifiedBetaGeoModel, frequency, recency, T) -> np.ndarray:

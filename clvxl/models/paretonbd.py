@@ -37,7 +37,14 @@ import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
 from clvxl.errors import ModelError
-from clvxl.models._mle import ModelParams, as_column, fit_mle, pattern_index, patterns
+from clvxl.models._mle import (
+    ModelParams,
+    as_column,
+    fit_mle,
+    pattern_index,
+    patterns,
+    refuse_unusable,
+)
 from clvxl.models.bgnbd import _customers, _horizon
 from clvxl.units import TimeUnit, parse_unit
 
@@ -80,6 +87,7 @@ class ParetoNBDModel(ModelParams):
     n: float = 0
     patterns: int = 0
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
+    cov: np.ndarray | None = field(default=None, compare=False, repr=False)
     name: ClassVar[str] = "Pareto/NBD"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
 
@@ -217,14 +225,22 @@ def fit(
     mean_t = np.average(cols["T"], weights=w)
     start = np.array([0.5, max(mean_t / 4, 1e-2), 0.5, max(mean_t / 4, 1e-2)])
     result = fit_mle(negloglik, ParetoNBDModel.param_names, start, "Pareto/NBD")
-    return ParetoNBDModel(
+    model = ParetoNBDModel(
         **result.params,
         time_unit=parse_unit(time_unit),
         loglik=result.loglik,
         n=float(w.sum()),
         patterns=len(w),
         stderr=result.stderr,
+        cov=result.cov,
     )
+    own = (cols["x"], cols["t_x"], cols["T"])
+    with np.errstate(all="ignore"):  # what is not finite is refused in words
+        predictions = {
+            "P(alive)": p_alive(model, *own),
+            "expected purchases": expected_purchases(model, cols["T"].max(), *own),
+        }
+    return refuse_unusable(model, predictions)
 
 
 def p_alive(model: ParetoNBDModel, frequency, recency, T) -> np.ndarray:

@@ -36,7 +36,15 @@ from scipy.special import betaln, hyp2f1
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle
 
-__all__ = ["ShiftedBetaGeoModel", "derl", "fit", "residual_value", "retention", "survival"]
+__all__ = [
+    "ShiftedBetaGeoModel",
+    "derl",
+    "fit",
+    "fit_durations",
+    "residual_value",
+    "retention",
+    "survival",
+]
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class ShiftedBetaGeoModel(ModelParams):
     n: float = 0
     patterns: int = 0
     stderr: dict[str, float] = field(default_factory=dict, compare=False)
+    cov: np.ndarray | None = field(default=None, compare=False, repr=False)
     name: ClassVar[str] = "sBG"
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
 
@@ -81,14 +90,9 @@ def fit(survivors) -> ShiftedBetaGeoModel:
     Returns
     -------
     ShiftedBetaGeoModel
-        The maximum-likelihood estimates: the positive (alpha, beta) that maximise
-        the log-likelihood of the cohort (those lost in period t with probability
-        P(T = t) each, the last period's survivors with S(k) each), found by L-BFGS-B
-        with finite-difference gradients on the log scale from all ones, with a
-        Nelder-Mead polish when it stalls (see :func:`~clvxl.models._mle.fit_mle`). ``loglik`` is
-        that maximum, ``n`` the cohort's size, ``patterns`` the number of periods
-        given (including period 0), ``stderr`` the standard errors from the inverse
-        Hessian (NaN where they cannot be computed).
+        The same fit as :func:`fit_durations` on the cohort's customers: those lost
+        in period t paid t periods and churned, the k-th period's survivors paid k + 1
+        and are still active.
 
     Raises
     ------
@@ -112,22 +116,61 @@ def fit(survivors) -> ShiftedBetaGeoModel:
         raise ModelError("the sBG model needs the cohort's size and at least two later periods")
     if (np.diff(alive) > 0).any() or (alive < 0).any():
         raise InputError("survivors must not increase from one period to the next")
-    lost = -np.diff(alive)
-    t = np.arange(1, len(alive))
+    k = len(alive) - 1
+    paid = np.arange(1, k + 2, dtype=float)
+    churned = np.r_[np.ones(k, dtype=bool), False]
+    return fit_durations(paid, churned, weights=np.r_[-np.diff(alive), alive[-1]])
+
+
+def fit_durations(paid, churned, weights=None) -> ShiftedBetaGeoModel:
+    """Fit sBG to subscribers' paid periods, churned or still active (right-censored).
+
+    A subscriber who paid *m* periods and churned contributes P(T = m); one who paid
+    *m* and is still active has renewed m − 1 times and contributes S(m − 1).
+
+    Parameters
+    ----------
+    paid : array-like, shape (n,)
+        Periods paid for (1 or more).
+    churned : array-like of bool, shape (n,)
+        True for a subscriber who has left, False for one still active.
+    weights : array-like, shape (n,), optional
+        Subscribers with each row (default 1 each).
+
+    Examples
+    --------
+    >>> m = fit_durations([1, 1, 2, 3, 4, 6, 6, 6], [1, 1, 1, 1, 0, 0, 0, 0])
+    >>> round(m.alpha, 2), round(m.beta, 2)
+    (0.37, 1.03)
+    """
+    m = as_column(paid, "paid periods")
+    gone = np.asarray(churned, dtype=bool).ravel()
+    w = np.ones(len(m)) if weights is None else as_column(weights, "weights")
+    if not (len(m) == len(gone) == len(w)):
+        raise InputError("paid, churned and weights must have the same length")
+    if (m < 1).any() or (m != np.round(m)).any():
+        raise InputError("paid periods must be whole numbers of 1 or more")
+    keep = w > 0
+    m, gone, w = m[keep], gone[keep], w[keep]
+    if not gone.any():
+        raise ModelError("no subscriber has churned yet, so the sBG model cannot tell churn risk")
+    if not (~gone).any() and (m == 1).all():
+        raise ModelError("every subscriber left after one period; the sBG model needs renewals")
 
     def negloglik(params):
         a, b = params
-        churn = betaln(a + 1, b + t - 1) - betaln(a, b)
-        still = betaln(a, b + t[-1]) - betaln(a, b)
-        return -float(np.dot(lost, churn) + alive[-1] * still)
+        churn = betaln(a + 1, b + m[gone] - 1) - betaln(a, b)
+        still = betaln(a, b + m[~gone] - 1) - betaln(a, b)
+        return -float(np.dot(w[gone], churn) + np.dot(w[~gone], still))
 
     result = fit_mle(negloglik, ShiftedBetaGeoModel.param_names, np.ones(2), "sBG")
     return ShiftedBetaGeoModel(
         **result.params,
         loglik=result.loglik,
-        n=float(alive[0]),
-        patterns=len(alive),
+        n=float(w.sum()),
+        patterns=len(np.unique(np.c_[m, gone], axis=0)),
         stderr=result.stderr,
+        cov=result.cov,
     )
 
 
