@@ -155,7 +155,8 @@ def test_a_subscription_log_is_detected_without_options():
     result = recalculate(regular_log(), sheets=False)
     assert result.business == "subscription"
     assert list(result.customers.columns) == SUBSCRIBER_COLUMNS
-    assert result.notes[0] == (
+    assert result.notes[0] == "no order id found: each line is counted as one order"
+    assert result.notes[1] == (
         "read as a subscription log: 100% of the 30 accounts with repeat invoices are billed "
         "at regular monthly or yearly intervals; tenure, MRR, churn and sBG lifetime value "
         "per subscriber instead of purchase models (--business transactions to treat the "
