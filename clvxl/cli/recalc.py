@@ -214,7 +214,7 @@ def run_recalc(args: argparse.Namespace) -> int:
         "spark_master": args.spark_master,
     }
     if _is_workbook(args.input) and args.output.suffix.lower() == ".xlsx":
-        result = recalc_book(FileBook(args.input, args.output), _settings_values(args), **options)
+        result = recalc_book(FileBook(args.input, args.output, args.sheet), _settings_values(args), **options)
         if len(result.rejected):
             write_table(result.rejected, _rejected_path(args.output), escape=not args.no_csv_escape)
     else:

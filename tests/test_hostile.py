@@ -1,0 +1,469 @@
+"""Hostile and odd workbooks, outputs and model inputs (issue 13): each class its own tests.
+
+Every workbook here is built by hand with :mod:`zipfile` (a few KB), so each test shows
+exactly which part is odd. What could exhaust memory if a check failed runs in a
+separate ``clvxl`` process under a memory limit, so a regression is a failed test, not
+an aborted test run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clvxl.cli import main
+from clvxl.errors import InputError
+from clvxl.sources import read_log
+
+NS = (
+    'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+)
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def text(ref: str, value: str, style: str = "") -> str:
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+def number(ref: str, value: float) -> str:
+    return f'<c r="{ref}"><v>{value}</v></c>'
+
+
+#: A small valid log: customers a (10 + 25) and b (5).
+LOG = [
+    (1, [text("A1", "customer"), text("B1", "date"), text("C1", "amount")]),
+    (2, [text("A2", "a"), text("B2", "2024-01-01"), number("C2", 10)]),
+    (3, [text("A3", "a"), text("B3", "2024-02-01"), number("C3", 25)]),
+    (4, [text("A4", "b"), text("B4", "2024-01-15"), number("C4", 5)]),
+]
+
+
+def sheet_xml(rows, extra: str = "") -> str:
+    body = "".join(
+        (f'<row r="{r}">' if r else "<row>") + "".join(cells) + "</row>" for r, cells in rows
+    )
+    return f"{DECLARATION}<worksheet {NS}><sheetData>{body}</sheetData>{extra}</worksheet>"
+
+
+def package(sheets: dict[str, str] | None = None, tables=()) -> dict[str, bytes | str]:
+    """The parts of a minimal workbook: ``sheets`` by name, ``tables`` as
+    (sheet number, range, column names), each named Transactions."""
+    sheets = sheets if sheets is not None else {"Transactions": sheet_xml(LOG)}
+    types = [
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/>'
+    ]
+    listed, rels, parts = [], [], {}
+    for i, (name, xml) in enumerate(sheets.items(), 1):
+        listed.append(f'<sheet name="{name}" sheetId="{i}" r:id="rId{i}"/>')
+        rels.append(
+            f'<Relationship Id="rId{i}" Type="{RELS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        )
+        types.append(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        )
+        parts[f"xl/worksheets/sheet{i}.xml"] = xml
+    for i, (number_, ref, columns) in enumerate(tables, 1):
+        named = "".join(f'<tableColumn id="{j}" name="{c}"/>' for j, c in enumerate(columns, 1))
+        parts[f"xl/tables/table{i}.xml"] = (
+            f'{DECLARATION}<table {NS} id="{i}" name="Transactions" displayName="Transactions" '
+            f'ref="{ref}"><tableColumns count="{len(columns)}">{named}</tableColumns></table>'
+        )
+        parts[f"xl/worksheets/_rels/sheet{number_}.xml.rels"] = (
+            f'{DECLARATION}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            f'relationships"><Relationship Id="rId1" Type="{RELS}/table" '
+            f'Target="../tables/table{i}.xml"/></Relationships>'
+        )
+    parts["[Content_Types].xml"] = (
+        f'{DECLARATION}<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'content-types">{"".join(types)}</Types>'
+    )
+    parts["_rels/.rels"] = (
+        f'{DECLARATION}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships"><Relationship Id="rId1" Type="{RELS}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'
+    )
+    parts["xl/workbook.xml"] = (
+        f"{DECLARATION}<workbook {NS}><sheets>{''.join(listed)}</sheets></workbook>"
+    )
+    parts["xl/_rels/workbook.xml.rels"] = (
+        f'{DECLARATION}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships">{"".join(rels)}</Relationships>'
+    )
+    return parts
+
+
+def write_package(path: Path, parts: dict[str, bytes | str]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def patch_entry(path: Path, name: str, *, size: int | None = None, crc: int | None = None):
+    """Rewrite the declared size and/or CRC of one part, in its local and central headers."""
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    (count,), (at,) = (
+        struct.unpack("<H", data[end + 10 : end + 12]),
+        struct.unpack("<I", data[end + 16 : end + 20]),
+    )
+    for _ in range(count):
+        length, extra, comment = struct.unpack("<3H", data[at + 28 : at + 34])
+        if data[at + 46 : at + 46 + length] == name.encode():
+            (local,) = struct.unpack("<I", data[at + 42 : at + 46])
+            for crc_at in (at + 16, local + 14):  # then the packed and the unpacked size
+                if crc is not None:
+                    data[crc_at : crc_at + 4] = struct.pack("<I", crc)
+                if size is not None:
+                    data[crc_at + 8 : crc_at + 12] = struct.pack("<I", size)
+        at += 46 + length + extra + comment
+    path.write_bytes(bytes(data))
+
+
+def clvxl_limited(*args: str, memory: int = 1536 * 1024**2, cwd: Path | None = None):
+    """``clvxl ARGS`` in its own process under a memory limit: (exit code, stderr)."""
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "clvxl.cli", *args],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        cwd=cwd,
+        timeout=120,
+    )
+    return done.returncode, done.stderr
+
+
+def refused(capsys, source: Path, output: Path, *options: str) -> str:
+    """Run ``clvxl recalc``; assert a clear refusal (exit 2, no traceback, input
+    unchanged, nothing written) and return the message."""
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    code = main(["recalc", str(source), "-o", str(output), *options])
+    _, err = capsys.readouterr()
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert not output.exists()
+    assert not list(output.parent.glob(f".{output.name}*"))
+    return err
+
+
+# --- aborts: cells, dimensions and bombs bounded before calamine reads -------------------
+
+
+def test_one_cell_at_xfd1048576_is_refused_before_calamine_allocates_the_grid(tmp_path):
+    source = write_package(
+        tmp_path / "far.xlsx",
+        package({"Transactions": sheet_xml([*LOG, (1048576, [number("XFD1048576", 1)])])}),
+    )
+    code, err = clvxl_limited("recalc", str(source), "-o", str(tmp_path / "c.csv"))
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert (
+        "far.xlsx, sheet Transactions spans A1:XFD1048576 (1,048,576 rows by 16,384 columns, "
+        "17,179,869,184 cells), more than clvxl reads from a sheet (33,554,432 cells)"
+    ) in err
+    assert not (tmp_path / "c.csv").exists()
+
+
+def test_a_far_table_range_is_read_only_as_far_as_the_sheet_has_cells(tmp_path):
+    source = write_package(
+        tmp_path / "t.xlsx",
+        package(tables=[(1, "A1:C1048576", ["customer", "date", "amount"])]),
+    )
+    raw = read_log(source)
+    assert raw.source == "t.xlsx, table Transactions"
+    assert raw.table.to_dict("list") == {
+        "customer": ["a", "a", "b"],
+        "date": ["2024-01-01", "2024-02-01", "2024-01-15"],
+        "amount": [10.0, 25.0, 5.0],
+    }
+
+
+def test_cells_without_references_are_placed_as_calamine_places_them(tmp_path):
+    # 20,000 cells without a reference in one row reach column 20,000, past XFD.
+    wide = sheet_xml([(None, ['<c t="inlineStr"><is><t>x</t></is></c>'] * 20_000)])
+    source = write_package(tmp_path / "wide.xlsx", package({"Transactions": wide}))
+    with pytest.raises(
+        InputError,
+        match=r"wide\.xlsx: its part xl/worksheets/sheet1\.xml has a "
+        r"cell at 'XFE1', which is not a cell of a sheet \(A1 to XFD1048576\)",
+    ):
+        read_log(source)
+    # A few cells without references after referenced ones: column by column, as calamine.
+    rows = [
+        (
+            1,
+            [
+                text("A1", "customer"),
+                text("B1", "date"),
+                '<c t="inlineStr"><is><t>amount</t></is></c>',
+            ],
+        ),
+        *LOG[1:],
+    ]
+    assert list(
+        read_log(write_package(tmp_path / "ok.xlsx", package({"T": sheet_xml(rows)}))).table.columns
+    ) == ["customer", "date", "amount"]
+
+
+@pytest.mark.parametrize(
+    "ref, shown",
+    [
+        ("1A", "'1A'"),
+        ("A0", "'A0'"),
+        ("XFE1", "'XFE1'"),
+        ("A1048577", "'A1048577'"),
+        ("A99999999999", "'A99999999999'"),
+        ("$A$5", "'$A$5'"),
+    ],
+)
+def test_cell_references_that_are_not_cells_of_a_sheet_are_refused(tmp_path, ref, shown):
+    rows = [*LOG, (5, [f'<c r="{ref}"><v>1</v></c>'])]
+    source = write_package(tmp_path / "refs.xlsx", package({"Transactions": sheet_xml(rows)}))
+    with pytest.raises(InputError) as err:
+        read_log(source)
+    assert str(err.value) == (
+        f"refs.xlsx: its part xl/worksheets/sheet1.xml has a cell at {shown}, which is not a "
+        "cell of a sheet (A1 to XFD1048576), so the workbook was not opened"
+    )
+
+
+def test_a_bomb_diluted_by_an_incompressible_part_is_refused_part_by_part(tmp_path, capsys):
+    # 60 MB of zeros pack to 60 KB; 400 KB of noise bring the whole package's ratio to
+    # 60.4 / 0.46 = 131, under the 200 a check of the totals allowed.
+    parts = package()
+    parts["xl/media/noise.bin"] = os.urandom(400 * 1024)
+    parts["xl/worksheets/sheet2.xml"] = b"0" * (60 * 1024**2)
+    source = write_package(tmp_path / "diluted.xlsx", parts)
+    with zipfile.ZipFile(source) as z:
+        infos = z.infolist()
+    assert 100 < sum(i.file_size for i in infos) / sum(i.compress_size for i in infos) < 200
+    err = refused(capsys, source, tmp_path / "c.csv")
+    assert (
+        "diluted.xlsx: its part xl/worksheets/sheet2.xml would unpack to 60 MB from 0.1 MB" in err
+    )
+    assert "a workbook part packs at most 200 to 1" in err
+
+
+def test_a_part_that_unpacks_to_more_than_its_header_declares_is_refused(tmp_path, capsys):
+    # The header declares 300 bytes and the CRC of those 300 bytes: Python's zipfile would
+    # stop there and agree; calamine would read all 2 MB.
+    sheet = sheet_xml(LOG).encode() + b" " * (2 * 1024**2)
+    source = write_package(tmp_path / "lying.xlsx", package({"Transactions": sheet.decode()}))
+    patch_entry(source, "xl/worksheets/sheet1.xml", size=300, crc=zlib.crc32(sheet[:300]))
+    with zipfile.ZipFile(source) as z:
+        assert len(z.read("xl/worksheets/sheet1.xml")) == 300  # what zipfile alone sees
+    err = refused(capsys, source, tmp_path / "c.csv")
+    assert (
+        "lying.xlsx is damaged: its part xl/worksheets/sheet1.xml unpacks to more than the 300 "
+        "bytes its zip header declares (lying sizes: a zip bomb?)"
+    ) in err
+
+
+def test_a_part_with_a_bad_crc_is_refused_naming_it(tmp_path, capsys):
+    source = write_package(tmp_path / "crc.xlsx", package())
+    with zipfile.ZipFile(source) as z:
+        crc = z.getinfo("xl/worksheets/sheet1.xml").CRC
+    patch_entry(source, "xl/worksheets/sheet1.xml", crc=crc ^ 0xFFFF)
+    err = refused(capsys, source, tmp_path / "c.csv")
+    assert (
+        "crc.xlsx is damaged: its part xl/worksheets/sheet1.xml fails its checksum (Bad CRC-32)"
+        in err
+    )
+
+
+def test_a_part_that_declares_more_than_it_holds_is_refused(tmp_path, capsys):
+    source = write_package(tmp_path / "short.xlsx", package())
+    with zipfile.ZipFile(source) as z:
+        size = z.getinfo("xl/worksheets/sheet1.xml").file_size
+    patch_entry(source, "xl/worksheets/sheet1.xml", size=size + 1000)
+    err = refused(capsys, source, tmp_path / "c.csv")
+    assert (
+        f"short.xlsx is damaged: its part xl/worksheets/sheet1.xml unpacks to {size:,} bytes "
+        f"where its zip header declares {size + 1000:,}"
+    ) in err
+
+
+# --- malformed workbooks: clear messages, never a traceback --------------------------------
+
+
+@pytest.mark.parametrize("missing", ["xl/workbook.xml", "xl/_rels/workbook.xml.rels"])
+def test_a_package_without_its_workbook_part_is_refused(tmp_path, capsys, missing):
+    parts = package()
+    del parts[missing]
+    err = refused(capsys, write_package(tmp_path / "nobook.xlsx", parts), tmp_path / "c.csv")
+    assert (
+        f"nobook.xlsx cannot be opened as an Excel workbook: it has no {missing} (the part "
+        "that lists its sheets)"
+    ) in err
+
+
+def test_a_sheet_whose_part_is_missing_is_refused(tmp_path, capsys):
+    parts = package()
+    del parts["xl/worksheets/sheet1.xml"]
+    err = refused(capsys, write_package(tmp_path / "gone.xlsx", parts), tmp_path / "c.csv")
+    assert (
+        "gone.xlsx is damaged: its sheet Transactions should be in the part "
+        "xl/worksheets/sheet1.xml, which is not in the package"
+    ) in err
+
+
+@pytest.mark.parametrize(
+    "ref, columns, message",
+    [
+        (
+            "C4:A1",
+            ["customer", "date", "amount"],
+            "the table Transactions has the reversed range C4:A1",
+        ),
+        (
+            "A1:B4",
+            ["customer", "date", "amount"],
+            "the table Transactions spans 2 column(s) (A1:B4) but names 3 (customer, date, amount)",
+        ),
+        (
+            "A1:XFE4",
+            ["customer", "date", "amount"],
+            "the table Transactions has the range 'A1:XFE4', which is not a range of cells inside a sheet",
+        ),
+    ],
+)
+def test_tables_whose_range_does_not_fit_are_refused(tmp_path, capsys, ref, columns, message):
+    source = write_package(tmp_path / "tables.xlsx", package(tables=[(1, ref, columns)]))
+    err = refused(capsys, source, tmp_path / "c.csv")
+    assert f"tables.xlsx, sheet Transactions: {message}" in err
+
+
+def test_a_table_reaching_past_the_last_cell_reads_empty_cells_there(tmp_path):
+    source = write_package(
+        tmp_path / "wide.xlsx",
+        package(tables=[(1, "A1:E9", ["customer", "date", "amount", "note", "extra"])]),
+    )
+    table = read_log(source).table
+    assert table.shape == (3, 5)
+    assert table["amount"].tolist() == [10.0, 25.0, 5.0]
+    assert table["extra"].tolist() == ["", "", ""]
+
+
+def test_a_rust_panic_in_calamine_becomes_a_message(tmp_path, monkeypatch):
+    import python_calamine
+
+    # A real panic, taken from calamine itself (its table reader on a reversed range).
+    write_package(tmp_path / "rev.xlsx", package(tables=[(1, "C4:A1", ["a", "b", "c"])]))
+    with pytest.raises(BaseException) as caught:
+        python_calamine.CalamineWorkbook.from_path(
+            str(tmp_path / "rev.xlsx"), load_tables=True
+        ).get_table_by_name("Transactions")
+    panic = caught.value
+    assert type(panic).__name__ == "PanicException" and not isinstance(panic, Exception)
+
+    class Panicking:
+        @staticmethod
+        def from_path(*_, **__):
+            raise panic
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Panicking)
+    source = write_package(tmp_path / "ok.xlsx", package())
+    with pytest.raises(
+        InputError,
+        match=r"ok\.xlsx, sheet Transactions: the workbook reader "
+        r"failed on it \(invalid range bounds\)",
+    ):
+        read_log(source)
+
+
+@pytest.mark.parametrize(
+    "data, encoding",
+    [
+        (b"\xff\xfe" + sheet_xml(LOG).replace("UTF-8", "UTF-16").encode("utf-16-le"), "UTF-16"),
+        (sheet_xml(LOG).replace("UTF-8", "windows-1252").encode(), "windows-1252"),
+    ],
+)
+def test_parts_not_in_utf8_are_refused_not_read_as_empty(tmp_path, capsys, data, encoding):
+    # calamine reads a UTF-16 sheet as an empty sheet.
+    parts = package()
+    parts["xl/worksheets/sheet1.xml"] = data
+    err = refused(capsys, write_package(tmp_path / "u.xlsx", parts), tmp_path / "c.csv")
+    assert (
+        f"u.xlsx: its part xl/worksheets/sheet1.xml is written in {encoding}; clvxl reads "
+        "workbooks as Excel writes them, in UTF-8"
+    ) in err
+
+
+def test_two_parts_of_one_name_are_refused(tmp_path, capsys):
+    source = write_package(tmp_path / "twice.xlsx", package())
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        with zipfile.ZipFile(source, "a") as z:
+            z.writestr("xl/worksheets/sheet1.xml", sheet_xml([]))
+    err = refused(capsys, source, tmp_path / "c.csv")
+    assert "twice.xlsx holds two parts named xl/worksheets/sheet1.xml" in err
+
+
+# --- wrong sheet -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["transactions", "Transactions ", " TRANSACTIONS"])
+def test_a_transactions_sheet_is_found_whatever_its_case_and_spaces(tmp_path, name):
+    notes = sheet_xml([(1, [text("A1", "Name"), text("B1", "Notes")])])
+    source = write_package(tmp_path / "b.xlsx", package({"Notes": notes, name: sheet_xml(LOG)}))
+    raw = read_log(source)
+    assert raw.source == f"b.xlsx, sheet {name}"
+    assert raw.table["customer"].tolist() == ["a", "a", "b"]
+
+
+def test_sheets_named_alike_are_refused_not_guessed(tmp_path):
+    source = write_package(
+        tmp_path / "b.xlsx",
+        package(
+            {"Notes": sheet_xml([]), "transactions": sheet_xml(LOG), "TRANSACTIONS": sheet_xml(LOG)}
+        ),
+    )
+    with pytest.raises(
+        InputError,
+        match=r"b\.xlsx has 2 sheets named like 'Transactions' "
+        r"\('transactions', 'TRANSACTIONS'\); rename all but one",
+    ):
+        read_log(source)
+
+
+def test_sheet_option_is_found_ignoring_case_and_spaces(tmp_path):
+    source = write_package(
+        tmp_path / "b.xlsx", package({"Notes": sheet_xml([]), "May 2024": sheet_xml(LOG)})
+    )
+    assert read_log(source, "may 2024 ").source == "b.xlsx, sheet May 2024"
+    with pytest.raises(
+        InputError, match=r"b\.xlsx has no sheet 'June'; its sheets are Notes, May 2024"
+    ):
+        read_log(source, "June")
+
+
+def test_sheet_option_is_respected_for_an_xlsx_output(tmp_path, capsys):
+    other = sheet_xml([*LOG[:2], (3, [text("A3", "z"), text("B3", "2024-03-01"), number("C3", 7)])])
+    source = write_package(
+        tmp_path / "two.xlsx", package({"Transactions": sheet_xml(LOG), "March": other})
+    )
+    output = tmp_path / "out.xlsx"
+    assert main(["recalc", str(source), "-o", str(output), "--sheet", "March", "--quiet"]) == 0
+    customers = pd.read_excel(output, sheet_name="Customers", engine="openpyxl")
+    assert sorted(customers["Customer"]) == ["a", "z"]
+    assert customers.set_index("Customer")["Revenue"].to_dict() == {"a": 10.0, "z": 7.0}
