@@ -467,3 +467,151 @@ def test_sheet_option_is_respected_for_an_xlsx_output(tmp_path, capsys):
     customers = pd.read_excel(output, sheet_name="Customers", engine="openpyxl")
     assert sorted(customers["Customer"]) == ["a", "z"]
     assert customers.set_index("Customer")["Revenue"].to_dict() == {"a": 10.0, "z": 7.0}
+
+
+# --- data loss: one output transaction for every file a run writes --------------------------
+
+GOOD = "customer,date,amount\na,2024-01-01,10\na,2024-02-01,25\nb,2024-01-15,5\n"
+
+
+def test_the_rejected_rows_file_of_the_output_may_not_be_the_input(tmp_path, capsys):
+    # recalc orders.rejected.csv -o orders.csv would write the rejected rows over the input
+    # (with --on-error skip) or remove it as a stale file (without bad rows).
+    source = tmp_path / "orders.rejected.csv"
+    source.write_text(GOOD + "c,not a date,1\n")
+    for options in (["--on-error", "skip"], []):
+        err = refused(capsys, source, tmp_path / "orders.csv", *options)
+        assert (
+            f"the rejected-rows file {source} is the input; write to another file "
+            "(-o orders.csv writes its bad rows to orders.rejected.csv)"
+        ) in err
+
+
+@pytest.mark.parametrize("link", [os.link, os.symlink])
+def test_the_output_may_not_be_the_input_through_a_link(tmp_path, capsys, link):
+    source, output = tmp_path / "orders.csv", tmp_path / "link.csv"
+    source.write_text(GOOD)
+    link(source, output)
+    assert main(["recalc", str(source), "-o", str(output)]) == 2
+    assert f"the output {output} is the input; write to another file" in capsys.readouterr().err
+    assert source.read_text() == GOOD
+
+
+def test_a_stale_rejected_file_is_removed_by_a_clean_run_and_kept_by_a_failed_one(tmp_path, capsys):
+    source, output = tmp_path / "orders.csv", tmp_path / "customers.csv"
+    stale = tmp_path / "customers.rejected.csv"
+    source.write_text(GOOD + "c,not a date,1\n")
+    assert main(["recalc", str(source), "-o", str(output), "--on-error", "skip", "--quiet"]) == 0
+    assert pd.read_csv(stale)["row"].tolist() == [5]
+    source.write_text("customer,date,amount\nx,2024-01-01,abc\n")  # a run that fails
+    assert main(["recalc", str(source), "-o", str(output), "--quiet"]) == 2
+    assert pd.read_csv(stale)["row"].tolist() == [5]  # the earlier run's output, untouched
+    source.write_text(GOOD)  # a clean run: its output has no rejected rows
+    assert main(["recalc", str(source), "-o", str(output), "--quiet"]) == 0
+    capsys.readouterr()
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.csv", "orders.csv"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_full_disk_for_the_rejected_rows_leaves_the_previous_output_whole(tmp_path, suffix):
+    # The rejected rows (1,000 lines, 1 MB) do not fit under a 512 KB file-size limit; the
+    # customer table (and the parts XlsxWriter writes first) does: the run fails with
+    # neither written.
+    source, output = tmp_path / "orders.csv", tmp_path / f"customers{suffix}"
+    source.write_text(GOOD + "".join(f"c{i},{'x' * 1000},1\n" for i in range(1000)))
+    previous = b"the previous output"
+    output.write_bytes(previous)
+    limit = 512 * 1024
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "clvxl.cli",
+            "recalc",
+            str(source),
+            "-o",
+            str(output),
+            "--on-error",
+            "skip",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"cannot write {tmp_path / 'customers.rejected.csv'}: File too large" in done.stderr
+    assert output.read_bytes() == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers" + suffix, "orders.csv"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [15, 1])
+def test_sigterm_or_sighup_while_writing_removes_the_temporary_files(tmp_path, signum):
+    import signal
+    import time
+
+    source, output = tmp_path / "orders.csv", tmp_path / "customers.xlsx"
+    rows = [
+        f"c{i % 3000},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{1 + i % 97}" for i in range(30_000)
+    ]
+    source.write_text("customer,date,amount\n" + "\n".join(rows) + "\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clvxl.cli", "recalc", str(source), "-o", str(output), "--quiet"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".customers.xlsx.*.tmp")) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the run ended before it started writing"
+        time.sleep(0.002)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err
+    assert "clvxl: stopped by a signal; no output was written" in err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
+    assert signal.Signals(signum).name in ("SIGTERM", "SIGHUP")
+
+
+def test_a_parquet_output_inside_the_input_folder_is_refused(tmp_path, capsys):
+    folder = tmp_path / "exports"
+    (folder / "year=2024").mkdir(parents=True)
+    pd.DataFrame(
+        {"customer": ["a", "b"], "date": ["2024-01-01", "2024-01-02"], "amount": [1.0, 2.0]}
+    ).to_parquet(folder / "year=2024" / "part-0.parquet")
+    for output in (folder / "customers.parquet", folder / "year=2024" / "c.parquet"):
+        code = main(["recalc", str(folder), "-o", str(output)])
+        _, err = capsys.readouterr()
+        assert code == 2 and not output.exists()
+        assert (
+            f"the output {output} is inside the input folder {folder}, so the next run would "
+            "read it as part of the log; write it outside the folder"
+        ) in err
+    assert main(["recalc", str(folder), "-o", str(folder / "customers.csv"), "--quiet"]) == 0
+
+
+def test_a_full_disk_while_the_workbook_is_written_is_a_message(tmp_path):
+    # XlsxWriter wraps the system's error in its own FileCreateError (was a traceback).
+    source, output = tmp_path / "orders.csv", tmp_path / "customers.xlsx"
+    source.write_text(GOOD + "".join(f"c{i},2024-01-{1 + i % 28:02d},{i}\n" for i in range(3000)))
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, 16 * 1024))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "clvxl.cli", "recalc", str(source), "-o", str(output), "--quiet"],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"clvxl: cannot write {output}: File too large\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
