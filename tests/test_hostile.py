@@ -615,3 +615,260 @@ def test_a_full_disk_while_the_workbook_is_written_is_a_message(tmp_path):
     assert done.returncode == 2, done.stderr
     assert done.stderr == f"clvxl: cannot write {output}: File too large\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
+
+
+# --- freeze: the same hardened reader, well-formed output, nothing that should not travel ----
+
+
+def formula(ref: str, text_: str, value, *, attrs: str = "", f_attrs: str = "") -> str:
+    cached = "" if value is None else f"<v>{value}</v>"
+    return f'<c r="{ref}"{attrs}><f{f_attrs}>{text_}</f>{cached}</c>'
+
+
+def frozen_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def assert_well_formed(path: Path) -> None:
+    from xml.parsers import expat
+
+    for name, data in frozen_parts(path).items():
+        if name.endswith((".xml", ".rels")):
+            expat.ParserCreate().Parse(data, True)  # raises on malformed XML
+
+
+def freeze_cli(capsys, source: Path, target: Path) -> tuple[int, str, str]:
+    from clvxl.cli import main as cli
+
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    code = cli(["freeze", str(source), "-o", str(target)])
+    out, err = capsys.readouterr()
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+    assert "Traceback" not in err
+    if code:
+        assert code == 2 and not target.exists()
+        assert not list(target.parent.glob(f".{target.name}*"))
+    return code, out, err
+
+
+def test_freeze_keeps_a_formatted_empty_cell_before_a_formula_well_formed(tmp_path, capsys):
+    import openpyxl
+
+    rows = [(1, ['<c r="A1" s="0"/>', formula("B1", "CLV(0.5,10)", 42.5), number("C1", 7)])]
+    source = write_package(tmp_path / "b.xlsx", package({"Calculator": sheet_xml(rows)}))
+    code, out, _ = freeze_cli(capsys, source, tmp_path / "f.xlsx")
+    assert code == 0 and out.startswith("1 clvxl formula(s) replaced")
+    sheet = frozen_parts(tmp_path / "f.xlsx")["xl/worksheets/sheet1.xml"]
+    assert (
+        b'<row r="1"><c r="A1" s="0"/><c r="B1"><v>42.5</v></c><c r="C1"><v>7</v></c></row>'
+        in sheet
+    )
+    assert_well_formed(tmp_path / "f.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "f.xlsx")
+    assert [c.value for c in book["Calculator"][1]] == [None, 42.5, 7]
+
+
+def test_freeze_freezes_every_cell_of_a_shared_formula(tmp_path, capsys):
+    shared = ' t="shared" si="0"'
+    rows = [
+        (
+            2,
+            [
+                number("A2", 1),
+                formula("B2", "CLV(A2,10)", 10, f_attrs=f'{shared} ref="B2:B4"'),
+                formula("C2", "A2*2", 2, f_attrs=' t="shared" si="1" ref="C2:C4"'),
+            ],
+        ),
+        (
+            3,
+            [
+                number("A3", 2),
+                formula("B3", "", 20, f_attrs=shared).replace("></f>", "/>"),
+                formula("C3", "", 4, f_attrs=' t="shared" si="1"').replace("></f>", "/>"),
+            ],
+        ),
+        (
+            4,
+            [
+                number("A4", 3),
+                formula("B4", "", 30, f_attrs=shared).replace("></f>", "/>"),
+                formula("C4", "", 6, f_attrs=' t="shared" si="1"').replace("></f>", "/>"),
+            ],
+        ),
+    ]
+    source = write_package(tmp_path / "b.xlsx", package({"Sheet1": sheet_xml(rows)}))
+    code, out, _ = freeze_cli(capsys, source, tmp_path / "f.xlsx")
+    assert code == 0 and out.startswith("3 clvxl formula(s) replaced")
+    sheet = frozen_parts(tmp_path / "f.xlsx")["xl/worksheets/sheet1.xml"].decode()
+    for ref, value in (("B2", 10), ("B3", 20), ("B4", 30)):
+        assert f'<c r="{ref}"><v>{value}</v></c>' in sheet
+    # The other shared group (not a clvxl formula) is left whole, master and all.
+    assert '<f t="shared" si="1" ref="C2:C4">A2*2</f>' in sheet
+    assert sheet.count('<f t="shared" si="1"/>') == 2
+    assert_well_formed(tmp_path / "f.xlsx")
+
+
+def test_freeze_refuses_a_zip_bomb_quickly(tmp_path, capsys):
+    import time
+
+    parts = package()
+    parts["xl/worksheets/sheet2.xml"] = b"<a>" + b"0" * (60 * 1024**2) + b"</a>"
+    source = write_package(tmp_path / "bomb.xlsx", parts)
+    assert source.stat().st_size < 100 * 1024
+    start = time.perf_counter()
+    code, _, err = freeze_cli(capsys, source, tmp_path / "f.xlsx")
+    assert time.perf_counter() - start < 5
+    assert code == 2
+    assert "bomb.xlsx: its part xl/worksheets/sheet2.xml would unpack to 60 MB from 0.1 MB" in err
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda p: p.update(
+                {
+                    "xl/worksheets/sheet1.xml": '<?xml version="1.0"?><!DOCTYPE x '
+                    '[<!ENTITY a "b">]><worksheet/>'
+                }
+            ),
+            "b.xlsx declares XML entities (xl/worksheets/sheet1.xml has a <!DOCTYPE>)",
+        ),
+        (
+            lambda p: p.update(
+                {"xl/worksheets/sheet1.xml": b"\xff\xfe" + sheet_xml(LOG).encode("utf-16-le")}
+            ),
+            "b.xlsx: its part xl/worksheets/sheet1.xml is written in UTF-16",
+        ),
+        (
+            lambda p: p.pop("xl/workbook.xml"),
+            "b.xlsx cannot be opened as an Excel workbook: it has no xl/workbook.xml",
+        ),
+        (
+            lambda p: p.pop("xl/worksheets/sheet1.xml"),
+            "b.xlsx is damaged: its sheet Transactions should be in the part xl/worksheets/sheet1.xml",
+        ),
+        (
+            lambda p: p.update({"xl/styles.xml": "<styleSheet><fonts></styleSheet>"}),
+            "f.xlsx: the part xl/styles.xml would not be well-formed XML (mismatched tag",
+        ),
+    ],
+    ids=["entities", "utf-16", "no workbook.xml", "missing sheet", "malformed part"],
+)
+def test_freeze_refuses_what_recalc_refuses_and_never_writes_malformed_xml(
+    tmp_path, capsys, change, message
+):
+    parts = package()
+    change(parts)
+    code, _, err = freeze_cli(
+        capsys, write_package(tmp_path / "b.xlsx", parts), tmp_path / "f.xlsx"
+    )
+    assert code == 2 and message in err
+
+
+def test_freeze_leaves_out_macros_links_and_unsafe_entries_and_says_so(tmp_path, capsys):
+    import openpyxl
+
+    parts = package(
+        {
+            "Sheet1": sheet_xml(
+                [(1, [formula("A1", "'[1]Prices'!B2*2", 50), formula("B1", "SUM(1,2)", 3)])]
+            ),
+            "Help": sheet_xml([(1, [text("A1", "About")])]),
+        }
+    )
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        "</sheets>",
+        '</sheets><externalReferences><externalReference r:id="rId9"/></externalReferences>'
+        '<definedNames><definedName name="Price">[1]Prices!$B$2</definedName>'
+        '<definedName name="Local">Sheet1!$A$1</definedName></definedNames>',
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        "</Relationships>",
+        f'<Relationship Id="rId9" Type="{RELS}/externalLink" Target="externalLinks/externalLink1.xml"/>'
+        '<Relationship Id="rId8" Type="http://schemas.microsoft.com/office/2006/relationships/'
+        'vbaProject" Target="vbaProject.bin"/></Relationships>',
+    )
+    parts["[Content_Types].xml"] = (
+        parts["[Content_Types].xml"]
+        .replace("spreadsheetml.sheet.main+xml", "XX")
+        .replace(
+            "application/vnd.openxmlformats-officedocument.XX",
+            "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        )
+        .replace(
+            '<Default Extension="xml"',
+            '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+            '<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/><Default Extension="xml"',
+        )
+    )
+    parts["xl/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 Workbook_Open: Shell calc.exe"
+    parts["xl/externalLinks/externalLink1.xml"] = (
+        f'{DECLARATION}<externalLink {NS}><externalBook r:id="rId1"/></externalLink>'
+    )
+    parts["xl/externalLinks/_rels/externalLink1.xml.rels"] = (
+        f'{DECLARATION}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships"><Relationship Id="rId1" Type="{RELS}/externalLinkPath" '
+        'Target="file:///C:/prices.xlsx" TargetMode="External"/></Relationships>'
+    )
+    parts["../../evil.sh"] = b"rm -rf ~"
+    source = write_package(tmp_path / "linked.xlsm", parts)
+    code, out, _ = freeze_cli(capsys, source, tmp_path / "shared.xlsx")
+    assert code == 0
+    assert out.splitlines() == [
+        f"1 clvxl formula(s) replaced by their values in {tmp_path / 'shared.xlsx'}",
+        "note: left out of the copy for sharing: macros (xl/vbaProject.bin)",
+        "note: left out of the copy for sharing: a link to another workbook (xl/externalLinks/externalLink1.xml)",
+        "note: left out of the copy for sharing: an entry with an unsafe name (../../evil.sh)",
+    ]
+    written = frozen_parts(tmp_path / "shared.xlsx")
+    assert not [n for n in written if "vba" in n.lower() or "externalLink" in n or ".." in n]
+    everything = b"".join(d for n, d in written.items() if n != "xl/worksheets/sheet2.xml")
+    assert b"vbaProject" not in everything and b"externalLink" not in everything
+    assert b"macroEnabled" not in written["[Content_Types].xml"]
+    assert b'<definedName name="Local">' in written["xl/workbook.xml"]
+    assert b"Price" not in written["xl/workbook.xml"]
+    sheet = written["xl/worksheets/sheet1.xml"]
+    assert b'<c r="A1"><v>50</v></c>' in sheet  # the external formula as its cached value
+    assert b"<f>SUM(1,2)</f>" in sheet  # an ordinary formula stays
+    assert_well_formed(tmp_path / "shared.xlsx")
+    help_rows = list(
+        openpyxl.load_workbook(tmp_path / "shared.xlsx")["Help"].iter_rows(values_only=True)
+    )
+    assert help_rows[-1][0] == "Frozen for sharing"
+    assert help_rows[-1][1].endswith(
+        "Left out of this copy: macros (xl/vbaProject.bin); a link to another workbook "
+        "(xl/externalLinks/externalLink1.xml); an entry with an unsafe name (../../evil.sh)."
+    )
+
+
+def test_freeze_escapes_control_characters_from_settings_into_help(tmp_path, capsys):
+    import xlsxwriter
+
+    source = tmp_path / "b.xlsx"
+    book = xlsxwriter.Workbook(str(source))
+    settings = book.add_worksheet("Settings")
+    settings.write_row(0, 0, ["Setting", "Value", "Key"])
+    settings.write_row(1, 0, ["Model", "bg\x07nbd\x1b<x> _x0041_", "model"])
+    book.add_worksheet("Help").write(0, 0, "About")
+    book.close()
+    code, _, _ = freeze_cli(capsys, source, tmp_path / "f.xlsx")
+    assert code == 0
+    assert_well_formed(tmp_path / "f.xlsx")
+    help_xml = frozen_parts(tmp_path / "f.xlsx")["xl/worksheets/sheet2.xml"]
+    assert b"Settings: model=bg_x0007_nbd_x001B_&lt;x&gt; _x005F_x0041_." in help_xml
+
+
+def test_freeze_says_when_a_formula_had_no_value_and_refuses_an_xlsm_copy(tmp_path, capsys):
+    rows = [(1, [formula("A1", "CLV(0.5,10)", None)])]
+    source = write_package(tmp_path / "b.xlsx", package({"Sheet1": sheet_xml(rows)}))
+    code, out, _ = freeze_cli(capsys, source, tmp_path / "f.xlsx")
+    assert code == 0 and "note: 1 of them had no value computed by Excel and are empty" in out
+    assert b'<c r="A1"/>' in frozen_parts(tmp_path / "f.xlsx")["xl/worksheets/sheet1.xml"]
+    code, _, err = freeze_cli(capsys, source, tmp_path / "f.xlsm")
+    assert code == 2
+    assert (
+        "cannot write f.xlsm: a frozen copy has no macros, so give an output ending in .xlsx" in err
+    )

@@ -17,8 +17,8 @@ hands it to calamine, and refuses, naming the part and what was expected:
 It also measures every worksheet from the cell references in its XML stream, so that a
 sheet whose cells span more than :data:`MAX_CELLS` (one stray cell at XFD1048576 makes
 calamine allocate 17 billion) is refused before calamine reads it
-(:meth:`Package.check_extent`). :func:`parse_package_xml` and :func:`check_well_formed`
-are the project's one safe XML parser.
+(:meth:`Package.check_extent`). :func:`parse_package_xml` and :class:`XmlCheck` are the
+project's one safe XML parser.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ __all__ = [
     "MAX_CELLS",
     "Package",
     "Table",
+    "XmlCheck",
     "cell_name",
-    "check_well_formed",
     "open_package",
     "parse_package_xml",
     "parse_range",
@@ -626,29 +626,41 @@ def parse_package_xml(data: bytes):
     return ElementTree.fromstring(data)
 
 
-def check_well_formed(data: bytes, what: str) -> None:
-    """Refuse XML that is not well-formed (or declares a DOCTYPE), without building a tree.
+class XmlCheck:
+    """Checks XML fed in pieces is well-formed and declares no DOCTYPE, without a tree.
 
-    For parts written by clvxl: each is parsed back before it is put in a workbook.
+    For parts written by clvxl: each is checked before it is put in a workbook.
 
     Examples
     --------
-    >>> check_well_formed(b"<a><b/></a>", "x.xml")
-    >>> check_well_formed(b"<a><b></a>", "x.xml")
+    >>> XmlCheck("x.xml").check(b"<a><b/></a>")
+    >>> XmlCheck("x.xml").check(b"<a><b></a>")
     Traceback (most recent call last):
     ...
     clvxl.errors.InputError: x.xml would not be well-formed XML (mismatched tag: line 1, column 8)
     """
-    from xml.parsers import expat
 
-    def no_doctype(*_):
-        raise InputError(f"{what} would declare a DOCTYPE")
+    def __init__(self, what: str):
+        from xml.parsers import expat
 
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = no_doctype
-    try:
-        for start in range(0, max(len(data), 1), _CHUNK):
-            parser.Parse(data[start : start + _CHUNK], False)
-        parser.Parse(b"", True)
-    except expat.ExpatError as exc:
-        raise InputError(f"{what} would not be well-formed XML ({exc})") from None
+        self.what, self._error = what, expat.ExpatError
+        self.parser = expat.ParserCreate()
+        self.parser.StartDoctypeDeclHandler = self._doctype
+
+    def _doctype(self, *_) -> None:
+        raise InputError(f"{self.what} would declare a DOCTYPE")
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        try:
+            self.parser.Parse(data, final)
+        except self._error as exc:
+            raise InputError(f"{self.what} would not be well-formed XML ({exc})") from None
+
+    def close(self) -> None:
+        self.feed(b"", final=True)
+
+    def check(self, data: bytes) -> None:
+        """Check a whole part."""
+        for start in range(0, len(data), _CHUNK):
+            self.feed(data[start : start + _CHUNK])
+        self.close()
