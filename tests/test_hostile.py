@@ -18,6 +18,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -871,4 +872,92 @@ def test_freeze_says_when_a_formula_had_no_value_and_refuses_an_xlsm_copy(tmp_pa
     assert code == 2
     assert (
         "cannot write f.xlsm: a frozen copy has no macros, so give an output ending in .xlsx" in err
+    )
+
+
+# --- fit: clear refusals, never a traceback or starting values with NaN errors --------------
+
+
+def fit_cli(capsys, path: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["fit", *args[:1], str(path), *args[1:]])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "paretonbd", "mbgnbd"])
+def test_fit_names_the_row_of_a_text_value(tmp_path, capsys, model):
+    path = tmp_path / "summary.csv"
+    path.write_text("frequency,recency,T\n1,2,10\nabc,3,10\n2,5,10\n1,,10\n")
+    code, _, err = fit_cli(capsys, path, model)
+    assert code == 2
+    assert err == (
+        "clvxl: summary.csv, column 'frequency': expected a finite number in every row; "
+        "row 3: 'abc'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "model, content",
+    [
+        ("bgnbd", "frequency,recency,T,weights\n1,2,10,0\n0,0,10,0\n"),
+        ("paretonbd", "frequency,recency,T,weights\n1,2,10,0\n0,0,10,0\n"),
+        ("gammagamma", "frequency,monetary,weights\n1,10,0\n2,30,0\n"),
+        ("bgbb", "frequency,recency,periods,weights\n1,2,6,0\n0,0,6,0\n"),
+    ],
+)
+def test_fit_refuses_weights_that_add_up_to_zero(tmp_path, capsys, model, content):
+    path = tmp_path / "w.csv"
+    path.write_text(content)
+    code, _, err = fit_cli(capsys, path, model)
+    assert code == 2
+    assert "w.csv: the weights add up to 0, so there are no customers to fit" in err
+
+
+def test_fit_refuses_negative_weights_naming_the_row(tmp_path, capsys):
+    path = tmp_path / "w.csv"
+    path.write_text("frequency,recency,T,weights\n1,2,10,3\n0,0,10,-1\n")
+    assert (
+        fit_cli(capsys, path, "bgnbd")[2]
+        == "clvxl: w.csv: weights must be 0 or more; row 3 has -1\n"
+    )
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "paretonbd"])
+def test_fit_refuses_to_show_starting_values_with_nan_errors(tmp_path, capsys, model):
+    # Absurd frequencies: the optimiser cannot move, and the errors cannot be computed.
+    path = tmp_path / "absurd.csv"
+    path.write_text("frequency,recency,T\n1e9,2,10\n1e12,3,10\n2e15,5,10\n0,0,10\n")
+    for options in ((), ("--json",)):
+        code, out, err = fit_cli(capsys, path, model, *options)
+        assert code == 2 and out == ""
+        assert "fit did not settle where the data pin it down (r=" in err
+        assert "cannot be computed): check that frequency, recency and T" in err
+
+
+def test_fit_still_fits_a_sound_summary(tmp_path, capsys):
+    import json
+
+    rng = np.random.default_rng(3)
+    from clvxl.models import bgnbd
+
+    x, t_x, big_t = bgnbd.simulate(
+        bgnbd.BetaGeoModel(0.25, 4.0, 0.8, 2.5), np.full(2000, 40.0), rng
+    )
+    path = tmp_path / "summary.csv"
+    pd.DataFrame({"frequency": x, "recency": t_x, "T": big_t}).to_csv(path, index=False)
+    code, out, _ = fit_cli(capsys, path, "bgnbd", "--json")
+    fitted = json.loads(out)
+    assert code == 0 and fitted["n"] == 2000
+    assert abs(fitted["params"]["r"] - 0.25) < 0.05
+    assert all(np.isfinite(v) and v > 0 for v in fitted["stderr"].values())
+
+
+def test_fit_names_the_row_of_a_text_survival_count(tmp_path, capsys):
+    path = tmp_path / "s.csv"
+    path.write_text("alive\n1000\nx\n500\n")
+    code, _, err = fit_cli(capsys, path, "sbg", "--column", "alive")
+    assert code == 2
+    assert (
+        err == "clvxl: s.csv, column 'alive': expected a finite number in every row; row 3: 'x'\n"
     )
