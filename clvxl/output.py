@@ -62,13 +62,15 @@ class _Transaction:
         self.removals: list[Path] = []
 
     def commit(self) -> None:
+        # Removals first: one that fails (no permission) leaves everything as it was.
+        for path in self.removals:
+            if path.is_file() or path.is_symlink():  # a folder of that name is not an output
+                with _write_errors(path):
+                    path.unlink()
         for tmp, path in self.staged:
             with _write_errors(path):
                 os.replace(tmp, path)
         self.staged = []
-        for path in self.removals:
-            with _write_errors(path):
-                path.unlink(missing_ok=True)
 
     def discard(self) -> None:
         for tmp, _ in self.staged:
@@ -87,8 +89,8 @@ def output_transaction() -> Iterator[None]:
 
     Files written with :func:`write_atomic` (and so :func:`write_table` and the workbook
     writer) inside the block stay temporary files until the block ends without an
-    error; then all are renamed into place, one after the other, and the files given to
-    :func:`remove_output` are removed. An error, SIGTERM or SIGHUP inside the block
+    error; then the files given to :func:`remove_output` are removed and all are renamed
+    into place, one after the other. An error, SIGTERM or SIGHUP inside the block
     removes every temporary file and renames nothing. A block inside another is part of
     the outer one.
 
@@ -151,8 +153,8 @@ def remove_output(path: str | Path) -> None:
     """
     transaction = _ACTIVE.get()
     if transaction is None:
-        with _write_errors(Path(path)):
-            Path(path).unlink(missing_ok=True)
+        with output_transaction():
+            remove_output(path)
     else:
         transaction.removals.append(Path(path))
 

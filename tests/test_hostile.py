@@ -961,3 +961,37 @@ def test_fit_names_the_row_of_a_text_survival_count(tmp_path, capsys):
     assert (
         err == "clvxl: s.csv, column 'alive': expected a finite number in every row; row 3: 'x'\n"
     )
+
+
+@pytest.mark.parametrize("bad_rows", [True, False])
+def test_a_folder_where_the_rejected_rows_go_leaves_no_output_behind(tmp_path, capsys, bad_rows):
+    source, output = tmp_path / "orders.csv", tmp_path / "customers.csv"
+    source.write_text(GOOD + ("c,not a date,1\n" if bad_rows else ""))
+    (tmp_path / "customers.rejected.csv").mkdir()
+    code = main(["recalc", str(source), "-o", str(output), "--on-error", "skip", "--quiet"])
+    err = capsys.readouterr().err
+    if bad_rows:  # the rejected rows cannot be written: neither file is
+        assert code == 2 and not output.exists()
+        assert "customers.rejected.csv: it is a folder; give a file name" in err
+    else:  # nothing to set aside: a folder is not a stale file to remove
+        assert code == 0 and output.exists()
+    assert (tmp_path / "customers.rejected.csv").is_dir()
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_freeze_freezes_a_sheet_written_with_a_namespace_prefix(tmp_path, capsys):
+    main_ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    xml = (
+        f'{DECLARATION}<x:worksheet xmlns:x="{main_ns}"><x:sheetData><x:row r="1">'
+        '<x:c r="A1" s="0"/><x:c r="B1" t="str"><x:f>RFM_SEGMENT(5,5,5)</x:f><x:v>Champions</x:v>'
+        '</x:c><x:c r="C1"><x:f>CLV(1,2)</x:f><x:v>3.5</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    source = write_package(tmp_path / "b.xlsx", package({"Sheet1": xml}))
+    code, out, _ = freeze_cli(capsys, source, tmp_path / "f.xlsx")
+    assert code == 0 and out.startswith("2 clvxl formula(s) replaced")
+    sheet = frozen_parts(tmp_path / "f.xlsx")["xl/worksheets/sheet1.xml"].decode()
+    assert (
+        '<x:row r="1"><x:c r="A1" s="0"/><x:c r="B1" t="inlineStr"><x:is><x:t xml:space="preserve">'
+        'Champions</x:t></x:is></x:c><x:c r="C1"><x:v>3.5</x:v></x:c></x:row>'
+    ) in sheet
+    assert_well_formed(tmp_path / "f.xlsx")
