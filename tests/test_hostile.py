@@ -995,3 +995,19 @@ def test_freeze_freezes_a_sheet_written_with_a_namespace_prefix(tmp_path, capsys
         'Champions</x:t></x:is></x:c><x:c r="C1"><x:v>3.5</x:v></x:c></x:row>'
     ) in sheet
     assert_well_formed(tmp_path / "f.xlsx")
+
+
+def test_running_out_of_memory_is_a_message(tmp_path, capsys, monkeypatch):
+    import clvxl.cli.recalc as recalc_cli
+
+    def exhausted(*_, **__):
+        raise MemoryError
+
+    monkeypatch.setattr(recalc_cli, "recalculate", exhausted)
+    source = tmp_path / "orders.csv"
+    source.write_text(GOOD)
+    err = refused(capsys, source, tmp_path / "c.csv")
+    assert err == (
+        "clvxl: the run needs more memory than is free; no output was written (a workbook "
+        "log: export it as .csv, which is read in batches)\n"
+    )
