@@ -188,10 +188,26 @@ def open_package(path: str | Path) -> Package:
             )
     small = {name: checker.read_small(parts[name]) for name in (WORKBOOK_PART, WORKBOOK_RELS)}
     sheets = _sheets(path, small[WORKBOOK_PART], small[WORKBOOK_RELS], parts)
-    sheet_parts = set(sheets.values())
+    extents = _verify_parts(path, checker, parts, skip=set(small), sheet_parts=set(sheets.values()))
+    tables = tuple(_tables(path, checker, parts, sheets))
+    unsafe = tuple(info.filename for info in infos if not _safe_name(info.filename))
+    checked = Package(path, parts, sheets, tables, extents, unsafe)
+    _CHECKED.clear()  # one workbook at a time: a run reads its log and its Settings from it
+    _CHECKED[key] = checked
+    return checked
+
+
+def _verify_parts(
+    path: Path,
+    checker: _PartChecker,
+    parts: dict[str, zipfile.ZipInfo],
+    skip: set[str],
+    sheet_parts: set[str],
+) -> dict[str, Extent]:
+    """Unpack and check every part once (but ``skip``); the extent of each worksheet."""
     extents = {}
     for name, info in parts.items():
-        if name in small:
+        if name in skip:
             continue
         if name not in sheet_parts:
             checker.verify(info)
@@ -202,12 +218,7 @@ def open_package(path: str | Path) -> Package:
             scanner = _ExtentScanner(path, name, walk=True)
             checker.verify(info, scanner)
         extents[name] = scanner.extent()
-    tables = tuple(_tables(path, checker, parts, sheets))
-    unsafe = tuple(info.filename for info in infos if not _safe_name(info.filename))
-    checked = Package(path, parts, sheets, tables, extents, unsafe)
-    _CHECKED.clear()  # one workbook at a time: a run reads its log and its Settings from it
-    _CHECKED[key] = checked
-    return checked
+    return extents
 
 
 #: The last package checked, by :func:`_identity`: one run opens a workbook for its log and
