@@ -2,7 +2,12 @@
 
 Every file is written to a temporary file in the destination folder and renamed
 into place (``os.replace`` is atomic on one file system), so a crash or a kill
-leaves the previous output intact and never a half-written file.
+leaves the previous output intact and never a half-written file. The files one run
+writes form one transaction (:func:`output_transaction`): each is written to its
+temporary file, and only when all are complete are they renamed into place (and a file
+of an earlier run that this run does not write, :func:`remove_output`, removed); a
+failure, a full disk, SIGTERM or SIGHUP before then renames nothing and removes every
+temporary file.
 
 CSV cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
 are prefixed with a single quote, as OWASP advises against CSV injection, so that
@@ -13,24 +18,157 @@ machine consumers.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from clvxl.errors import InputError
 
-__all__ = ["Progress", "escape_formulas", "write_atomic", "write_table"]
+__all__ = [
+    "Progress",
+    "escape_formulas",
+    "output_transaction",
+    "remove_output",
+    "same_file",
+    "write_atomic",
+    "write_table",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The signals that end a run tidily: temporary files removed, nothing renamed.
+_ENDING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class Stopped(SystemExit):
+    """The run was ended by a signal; exits with 128 + the signal's number, as a shell shows."""
+
+
+class _Transaction:
+    """The files of one run: temporary files to rename, earlier outputs to remove."""
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[Path, Path]] = []
+        self.removals: list[Path] = []
+
+    def commit(self) -> None:
+        # Removals first: one that fails (no permission) leaves everything as it was.
+        for path in self.removals:
+            if path.is_file() or path.is_symlink():  # a folder of that name is not an output
+                with _write_errors(path):
+                    path.unlink()
+        for tmp, path in self.staged:
+            with _write_errors(path):
+                os.replace(tmp, path)
+        self.staged = []
+
+    def discard(self) -> None:
+        for tmp, _ in self.staged:
+            tmp.unlink(missing_ok=True)
+        self.staged = []
+
+
+_ACTIVE: contextvars.ContextVar[_Transaction | None] = contextvars.ContextVar(
+    "clvxl_output_transaction", default=None
+)
+
+
+@contextlib.contextmanager
+def output_transaction() -> Iterator[None]:
+    """Make every file written inside the block one transaction: all of them or none.
+
+    Files written with :func:`write_atomic` (and so :func:`write_table` and the workbook
+    writer) inside the block stay temporary files until the block ends without an
+    error; then the files given to :func:`remove_output` are removed and all are renamed
+    into place, one after the other. An error, SIGTERM or SIGHUP inside the block
+    removes every temporary file and renames nothing. A block inside another is part of
+    the outer one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with output_transaction():
+    ...     _ = write_atomic(folder / "a.txt", lambda tmp: tmp.write_text("a"))
+    ...     sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    []
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a.txt']
+    """
+    if _ACTIVE.get() is not None:
+        yield
+        return
+    transaction = _Transaction()
+    token = _ACTIVE.set(transaction)
+    try:
+        with _signals_end_the_run():
+            yield
+            transaction.commit()
+    finally:
+        _ACTIVE.reset(token)
+        transaction.discard()
+
+
+@contextlib.contextmanager
+def _signals_end_the_run() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Stopped` in the main thread, so ``finally`` blocks
+    remove temporary files; a signal the process was told to ignore (``nohup``) stays
+    ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, _frame):
+        raise Stopped(128 + signum)
+
+    previous = {}
+    for sig in _ENDING_SIGNALS:
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        yield
+    except Stopped:
+        print("clvxl: stopped by a signal; no output was written", file=sys.stderr)
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def remove_output(path: str | Path) -> None:
+    """Remove ``path`` when the current transaction commits (now, outside one).
+
+    For the file an earlier run wrote and this run does not (a rejected-rows file when
+    no row is rejected), which would otherwise be taken for this run's.
+    """
+    transaction = _ACTIVE.get()
+    if transaction is None:
+        with output_transaction():
+            remove_output(path)
+    else:
+        transaction.removals.append(Path(path))
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one existing file (links and spellings included)."""
+    a, b = Path(a), Path(b)
+    return a.exists() and b.exists() and os.path.samefile(a, b)
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(temporary_path)``, then rename the temporary file to ``path``.
+
+    Inside :func:`output_transaction` the rename waits for the end of the transaction.
 
     Parameters
     ----------
@@ -45,6 +183,18 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
         The destination.
     """
     path = Path(path)
+    with output_transaction():
+        transaction = _ACTIVE.get()
+        tmp = _temporary(path)
+        transaction.staged.append((tmp, path))
+        with _write_errors(path):
+            write(tmp)
+            os.chmod(tmp, _mode(path))
+    return path
+
+
+def _temporary(path: Path) -> Path:
+    """A new hidden temporary file beside ``path``, or an InputError saying why not."""
     folder = path.parent if str(path.parent) else Path(".")
     if folder.exists() and not folder.is_dir():
         raise InputError(f"cannot write {path}: {folder} is a file, not a folder")
@@ -61,20 +211,27 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
             f"cannot write {path}: {folder} does not take new files ({exc.strerror or exc})"
         ) from None
     os.close(fd)
-    tmp = Path(tmp_name)
+    return Path(tmp_name)
+
+
+@contextlib.contextmanager
+def _write_errors(path: Path) -> Iterator[None]:
     try:
-        write(tmp)
-        os.chmod(tmp, _mode(path))
-        os.replace(tmp, path)
+        yield
     except PermissionError:
         raise InputError(
             f"cannot write {path}: permission denied (is it open in another program?)"
         ) from None
     except OSError as exc:  # a full disk, a name the file system refuses, ...
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    except Exception as exc:
+        # A writer's own error type around the system's (XlsxWriter's FileCreateError).
+        cause = next(
+            (e for e in (exc.__cause__, exc.__context__, *exc.args) if isinstance(e, OSError)), None
+        )
+        if cause is None:
+            raise
+        raise InputError(f"cannot write {path}: {cause.strerror or cause}") from None
 
 
 def _mode(path: Path) -> int:

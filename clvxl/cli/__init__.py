@@ -41,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     except ClvxlError as exc:
         print(f"clvxl: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(
+            "clvxl: the run needs more memory than is free; no output was written "
+            "(a workbook log: export it as .csv, which is read in batches)",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("clvxl: interrupted; no output was written", file=sys.stderr)
         return 130

@@ -12,6 +12,7 @@ from clvxl.errors import InputError
 
 __all__ = ["register"]
 
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the Excel subcommands."""
     build = subparsers.add_parser("build-workbook", help="build the template workbook from code")
@@ -83,6 +84,13 @@ def run_freeze(args: argparse.Namespace) -> int:
     # Imported here: its XML modules cost every other command 60 ms at start-up.
     from clvxl.excel.freeze import freeze
 
-    count = freeze(args.input, args.output)
-    print(f"{count} clvxl formula(s) replaced by their values in {args.output}")
+    frozen = freeze(args.input, args.output)
+    print(f"{frozen.formulas} clvxl formula(s) replaced by their values in {args.output}")
+    for what in frozen.removed:
+        print(f"note: left out of the copy for sharing: {what}")
+    if frozen.without_value:
+        print(
+            f"note: {frozen.without_value} of them had no value computed by Excel and are empty; "
+            "open the workbook in Excel, recalculate and save it, then freeze it again"
+        )
     return 0

@@ -1,7 +1,7 @@
 """``clvxl fit MODEL INPUT``: fit one model and print its parameters (table or JSON).
 
-The options need only the model names and units; reading, summarising and the models
-are imported when the command runs.
+The options need only the model names and units; reading, summarising and fitting
+(:mod:`clvxl.cli.fitting`) are imported when the command runs.
 """
 
 from __future__ import annotations
@@ -10,25 +10,11 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from clvxl.errors import InputError
-from clvxl.models import REGISTRY, model_info
+from clvxl.models import REGISTRY
 from clvxl.units import UNIT_NAMES
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-__all__ = ["fit_model", "register"]
-
-_ALIASES = {
-    "frequency": ("frequency", "x"),
-    "recency": ("recency", "t_x"),
-    "T": ("T",),
-    "monetary": ("monetary", "zbar", "monetary_value"),
-    "weights": ("weights", "count"),
-    "periods": ("periods", "n"),
-}
+__all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,67 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _column(table: pd.DataFrame, role: str, required: bool = True):
-    for name in _ALIASES[role]:
-        if name in table.columns:
-            return table[name].to_numpy(dtype=float)
-    if required:
-        raise InputError(
-            f"the input has no {role} column (accepted: {', '.join(_ALIASES[role])}); "
-            f"its columns are {', '.join(map(str, table.columns))}"
-        )
-    return None
-
-
-def _summary_or_log(path: Path, unit: str, as_of: str | None) -> tuple[pd.DataFrame, str]:
-    from clvxl.clean import clean_transactions
-    from clvxl.sources import read_log
-    from clvxl.summary import EngineLog, summarize
-
-    raw = read_log(path)
-    if any(name in raw.table.columns for name in _ALIASES["frequency"]):
-        return raw.table, unit
-    summary = summarize(EngineLog.from_clean(clean_transactions(raw).table), as_of, unit)
-    return summary.table, summary.unit.value
-
-
-def fit_model(
-    model: str, path: Path, column: str | None = None, unit: str = "weeks", as_of: str | None = None
-):
-    """Fit ``model`` to the data in ``path`` and return the fitted value."""
-    from clvxl.models import bgbb, gammagamma, sbg
-    from clvxl.sources import read_log
-
-    if model == "sbg":
-        table = read_log(path).table
-        if column is None or column not in table.columns:
-            raise InputError(
-                f"give the survival column with --column (one of {', '.join(map(str, table.columns))})"
-            )
-        return sbg.fit(table[column])
-    if model == "bgbb":
-        table = read_log(path).table
-        return bgbb.fit(
-            _column(table, "frequency"),
-            _column(table, "recency"),
-            _column(table, "periods"),
-            _column(table, "weights", required=False),
-        )
-    table, unit = _summary_or_log(path, unit, as_of)
-    weights = _column(table, "weights", required=False)
-    if model == "gammagamma":
-        return gammagamma.fit(_column(table, "frequency"), _column(table, "monetary"), weights)
-    return model_info(model, "purchase").module.fit(
-        _column(table, "frequency"),
-        _column(table, "recency"),
-        _column(table, "T"),
-        weights,
-        time_unit=unit,
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``clvxl fit``."""
+    from clvxl.cli.fitting import fit_model
+
     fitted = fit_model(args.model, args.input, args.column, args.unit, args.as_of)
     unit = getattr(fitted, "time_unit", None)
     if args.json:

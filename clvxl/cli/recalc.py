@@ -288,7 +288,7 @@ def _reading(args: argparse.Namespace) -> Reading:
 def run_recalc(args: argparse.Namespace) -> int:
     """Run ``clvxl recalc``: read, recalculate, write completely or not at all."""
     from clvxl._runtime.memory import prompt_release
-    from clvxl.output import Progress, write_table
+    from clvxl.output import Progress
 
     _check_paths(args)
     prompt_release()  # a batch job: its peak memory matters more than reusing freed pages
@@ -304,14 +304,17 @@ def run_recalc(args: argparse.Namespace) -> int:
         "engine": args.engine,
         "spark_master": args.spark_master,
     }
-    if _is_workbook(args.input) and args.output.suffix.lower() == ".xlsx":
-        from clvxl.excel import FileBook, recalc_book  # the Excel edge only for a workbook
+    from clvxl.output import output_transaction
 
-        result = recalc_book(FileBook(args.input, args.output), _settings_values(args), **options)
-        if len(result.rejected):
-            write_table(result.rejected, _rejected_path(args.output), escape=not args.no_csv_escape)
-    else:
-        result = _recalc_log(args, options, progress)
+    with output_transaction():  # the output and its rejected rows: both, or neither
+        if _is_workbook(args.input) and args.output.suffix.lower() == ".xlsx":
+            from clvxl.excel import FileBook, recalc_book  # the Excel edge only for a workbook
+
+            book = FileBook(args.input, args.output, args.sheet)
+            result = recalc_book(book, _settings_values(args), **options)
+            _write_rejected(result, args.output, escape=not args.no_csv_escape)
+        else:
+            result = _recalc_log(args, options, progress)
     progress.done()
     if not args.quiet:
         _report(result, args.output)
@@ -340,8 +343,7 @@ def _check_paths(args: argparse.Namespace) -> None:
             f"--sql runs in a DuckDB database file ({', '.join(DATABASES)}), not in {source.name}; "
             "leave out the input to query files directly"
         )
-    if output.exists() and source.exists() and output.resolve() == source.resolve():
-        raise InputError(f"the output {output} is the input; write to another file")
+    _check_outputs_against(source, output)
     lock = source.with_name(f"~${source.name}")
     if lock.exists():
         print(
@@ -349,6 +351,28 @@ def _check_paths(args: argparse.Namespace) -> None:
             "reading the last saved version",
             file=sys.stderr,
         )
+
+
+def _check_outputs_against(source: Path, output: Path) -> None:
+    """Refuse outputs that would overwrite the input, or be read back as part of it."""
+    from clvxl.output import same_file
+
+    for path, what in ((output, "the output"), (_rejected_path(output), "the rejected-rows file")):
+        if same_file(path, source):
+            raise InputError(
+                f"{what} {path} is the input; write to another file"
+                + (
+                    ""
+                    if path == output
+                    else f" (-o {output.name} writes its bad rows to {path.name})"
+                )
+            )
+    if source.is_dir() and output.suffix.lower() == ".parquet":
+        if output.resolve().is_relative_to(source.resolve()):
+            raise InputError(
+                f"the output {output} is inside the input folder {source}, so the next run would "
+                "read it as part of the log; write it outside the folder"
+            )
 
 
 def _recalc_log(args: argparse.Namespace, options: dict, progress: Progress) -> RecalcResult:
@@ -387,16 +411,29 @@ def _recalc_log(args: argparse.Namespace, options: dict, progress: Progress) -> 
 
 
 def _write(result: RecalcResult, raw: RawLog | LogScan, output: Path, escape: bool = True) -> None:
-    from clvxl.output import write_table
+    """The output and its rejected rows, as one transaction."""
+    from clvxl.output import output_transaction, write_table
 
-    if output.suffix.lower() == ".xlsx":
-        from clvxl.excel import write_result_workbook
+    with output_transaction():
+        if output.suffix.lower() == ".xlsx":
+            from clvxl.excel import write_result_workbook
 
-        write_result_workbook(output, raw.table, result)
-    else:
-        write_table(result.customers, output, escape=escape)
+            write_result_workbook(output, raw.table, result)
+        else:
+            write_table(result.customers, output, escape=escape)
+        _write_rejected(result, output, escape)
+
+
+def _write_rejected(result: RecalcResult, output: Path, escape: bool) -> None:
+    """The rejected rows beside the output; without any, an earlier run's file is removed
+    (it would be taken for this run's)."""
+    from clvxl.output import remove_output, write_table
+
+    path = _rejected_path(output)
     if len(result.rejected):
-        write_table(result.rejected, _rejected_path(output), escape=escape)
+        write_table(result.rejected, path, escape=escape)
+    else:
+        remove_output(path)
 
 
 def _rejected_path(output: Path) -> Path:

@@ -38,14 +38,15 @@ class FileBook:
     """A workbook file: read from ``source``, the refreshed copy written to ``target``.
 
     The copy is rebuilt from the template with the Transactions values exactly as
-    read; ``source`` itself is never written.
+    read; ``source`` itself is never written. ``sheet`` names the sheet to read when the
+    workbook has no Transactions table (as ``--sheet``).
     """
 
-    def __init__(self, source: str | Path, target: str | Path):
-        self.source, self.target = Path(source), Path(target)
+    def __init__(self, source: str | Path, target: str | Path, sheet: str | None = None):
+        self.source, self.target, self.sheet = Path(source), Path(target), sheet
 
     def transactions(self) -> RawLog:
-        return read_log(self.source)
+        return read_log(self.source, self.sheet)
 
     def settings(self) -> dict[str, object]:
         return read_settings(self.source)

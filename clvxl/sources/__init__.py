@@ -20,7 +20,7 @@ import pandas as pd
 
 from clvxl.errors import InputError
 from clvxl.sources.database import read_sql, scan_sql
-from clvxl.sources.package import parse_package_xml
+from clvxl.sources.package import Package, XmlCheck, open_package, parse_package_xml, rels_part
 from clvxl.sources.parquet import (
     not_one_table,
     not_parquet,
@@ -30,18 +30,23 @@ from clvxl.sources.parquet import (
 )
 from clvxl.sources.raw import BATCH_ROWS, DATABASES, SUPPORTED, LogScan, RawLog, readable
 from clvxl.sources.text import read_csv_log, scan_csv
-from clvxl.sources.workbook import read_workbook, sheet_rows
+from clvxl.sources.workbook import find_name, read_workbook, sheet_rows
 
 __all__ = [
     "BATCH_ROWS",
     "DATABASES",
     "SUPPORTED",
     "LogScan",
+    "Package",
     "RawLog",
+    "XmlCheck",
     "demo_log",
+    "find_name",
+    "open_package",
     "parse_package_xml",
     "read_log",
     "read_sql",
+    "rels_part",
     "scan_log",
     "scan_sql",
     "sheet_rows",

@@ -1,0 +1,151 @@
+"""What ``clvxl fit`` runs: a model fitted to a summary, a log, or a survival table.
+
+Every input is checked before the fit (numbers by row and column, weights), and a fit
+that did not settle where the data pin it down is refused rather than printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clvxl.clean import clean_transactions
+from clvxl.errors import InputError, ModelError
+from clvxl.models import bgbb, gammagamma, model_info, sbg
+from clvxl.sources import RawLog, read_log
+from clvxl.summary import EngineLog, summarize
+
+__all__ = ["fit_model"]
+
+_ALIASES = {
+    "frequency": ("frequency", "x"),
+    "recency": ("recency", "t_x"),
+    "T": ("T",),
+    "monetary": ("monetary", "zbar", "monetary_value"),
+    "weights": ("weights", "count"),
+    "periods": ("periods", "n"),
+}
+
+
+def _column(log: RawLog, role: str, required: bool = True) -> np.ndarray | None:
+    """The column for ``role`` as numbers, or an InputError naming the rows that are not."""
+    table = log.table
+    for name in _ALIASES[role]:
+        if name in table.columns:
+            return _numbers(log, name)
+    if required:
+        raise InputError(
+            f"the input has no {role} column (accepted: {', '.join(_ALIASES[role])}); "
+            f"its columns are {', '.join(map(str, table.columns))}"
+        )
+    return None
+
+
+def _numbers(log: RawLog, name: str) -> np.ndarray:
+    """One column as finite numbers; text, blanks, NaN and infinities are named by row."""
+    values = pd.to_numeric(log.table[name].astype(object), errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        rows = log.row_numbers(bad[:5])
+        shown = ", ".join(
+            f"row {r}: {log.table[name].iloc[i]!r}" for r, i in zip(rows, bad[:5], strict=True)
+        )
+        more = f" and {len(bad) - 5:,} more" if len(bad) > 5 else ""
+        raise InputError(
+            f"{log.source}, column {name!r}: expected a finite number in every row; {shown}{more}"
+        )
+    return values
+
+
+def _weights(log: RawLog) -> np.ndarray | None:
+    weights = _column(log, "weights", required=False)
+    if weights is not None and (weights < 0).any():
+        row = log.row_numbers(np.flatnonzero(weights < 0)[:1])[0]
+        raise InputError(
+            f"{log.source}: weights must be 0 or more; row {row} has {weights[weights < 0][0]:g}"
+        )
+    if weights is not None and not weights.sum() > 0:
+        raise InputError(
+            f"{log.source}: the weights add up to 0, so there are no customers to fit; a weight "
+            "is the number of customers with the row's values"
+        )
+    return weights
+
+
+def _summary_or_log(path: Path, unit: str, as_of: str | None) -> tuple[RawLog, str]:
+    raw = read_log(path)
+    if any(name in raw.table.columns for name in _ALIASES["frequency"]):
+        return raw, unit
+    summary = summarize(EngineLog.from_clean(clean_transactions(raw).table), as_of, unit)
+    return RawLog.from_frame(summary.table, f"the summary of {raw.source}"), summary.unit.value
+
+
+def fit_model(
+    model: str, path: Path, column: str | None = None, unit: str = "weeks", as_of: str | None = None
+):
+    """Fit ``model`` to the data in ``path`` and return the fitted value.
+
+    Raises
+    ------
+    InputError
+        A column that is missing or holds something other than finite numbers (naming
+        the rows), weights that add up to 0.
+    ModelError
+        The model cannot be fitted, or the fit did not settle where the data pin it down
+        (a standard error that cannot be computed).
+    """
+    if model == "sbg":
+        log = read_log(path)
+        if column is None or column not in log.table.columns:
+            raise InputError(
+                f"give the survival column with --column (one of {', '.join(map(str, log.table.columns))})"
+            )
+        return _settled(sbg.fit(_numbers(log, column)))
+    if model == "bgbb":
+        log = read_log(path)
+        return _settled(
+            bgbb.fit(
+                _column(log, "frequency"),
+                _column(log, "recency"),
+                _column(log, "periods"),
+                _weights(log),
+            )
+        )
+    log, unit = _summary_or_log(path, unit, as_of)
+    weights = _weights(log)
+    if model == "gammagamma":
+        return _settled(
+            gammagamma.fit(_column(log, "frequency"), _column(log, "monetary"), weights)
+        )
+    return _settled(
+        model_info(model, "purchase").module.fit(
+            _column(log, "frequency"),
+            _column(log, "recency"),
+            _column(log, "T"),
+            weights,
+            time_unit=unit,
+        )
+    )
+
+
+def _settled(fitted):
+    """The fit, if its standard errors and log-likelihood are numbers; else a ModelError.
+
+    A fit whose Hessian is singular or overflows has not found an optimum the data pin
+    down (absurd frequencies leave the starting values in place with NaN errors), and
+    its parameters must not be shown as estimates.
+    """
+    unknown = [name for name, se in fitted.stderr.items() if not np.isfinite(se)]
+    if unknown or not np.isfinite(fitted.loglik):
+        values = ", ".join(f"{k}={v:.4g}" for k, v in fitted.params.items())
+        raise ModelError(
+            f"the {fitted.name} fit did not settle where the data pin it down ({values}; the "
+            f"standard error of {', '.join(unknown) or 'the log-likelihood'} cannot be computed): "
+            "check that frequency, recency and T are counts and times in one unit, of sizes "
+            "customers can have"
+        )
+    return fitted
+
+
