@@ -998,12 +998,10 @@ def test_freeze_freezes_a_sheet_written_with_a_namespace_prefix(tmp_path, capsys
 
 
 def test_running_out_of_memory_is_a_message(tmp_path, capsys, monkeypatch):
-    import clvxl.cli.recalc as recalc_cli
-
     def exhausted(*_, **__):
         raise MemoryError
 
-    monkeypatch.setattr(recalc_cli, "recalculate", exhausted)
+    monkeypatch.setattr("clvxl.recalc.recalculate", exhausted)  # the command imports it late
     source = tmp_path / "orders.csv"
     source.write_text(GOOD)
     err = refused(capsys, source, tmp_path / "c.csv")
