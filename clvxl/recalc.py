@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +28,10 @@ from clvxl.summary import CustomerSummary, EngineLog, summarize
 from clvxl.summary.spark import DEFAULT_MASTER
 from clvxl.units import TimeUnit, parse_unit
 
-__all__ = ["RecalcResult", "Settings", "kpi_table", "recalculate"]
+__all__ = ["WORKBOOK_TABLES", "RecalcResult", "Settings", "kpi_table", "recalculate"]
+
+#: The tables only a workbook shows, built on request (``recalculate(tables=...)``).
+WORKBOOK_TABLES = frozenset({"cohorts", "holdout"})
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,7 @@ def recalculate(
     engine: str = "duckdb",
     spark_master: str = DEFAULT_MASTER,
     sheets: bool = True,
+    tables: Collection[str] | None = None,
 ) -> RecalcResult:
     """Recalculate every table from a raw transaction log.
 
@@ -222,18 +226,26 @@ def recalculate(
     sheets : bool
         Also build the workbook-only tables (cohorts and the model's holdout check);
         a customer-table-only output skips them.
+    tables : collection of {"cohorts", "holdout"}, optional
+        Exactly which workbook-only tables to build (overrides ``sheets``): a workbook
+        without an Analysis sheet needs no cohorts, one without a Model sheet no holdout.
 
     Returns
     -------
     RecalcResult
     """
     settings = settings or Settings()
+    wanted = frozenset(WORKBOOK_TABLES if sheets else ()) if tables is None else frozenset(tables)
+    if not wanted <= WORKBOOK_TABLES:
+        raise InputError(
+            f"tables must be among {sorted(WORKBOOK_TABLES)}, got {sorted(wanted - WORKBOOK_TABLES)}"
+        )
     encode = functools.partial(
         _encode,
         cleaning={"columns": columns, "on_error": on_error, "dates": dates, "dedupe": dedupe},
         engine=engine,
         spark_master=spark_master,
-        sheets=sheets,
+        tables=wanted,
     )
     summarise = functools.partial(_summarise, settings=settings)
     return run_stages(raw, encode, summarise, _result)
@@ -245,6 +257,7 @@ class _Encoded:
 
     log: EngineLog
     clean: pd.DataFrame | None  # the clean transactions, for the cohort table
+    holdout: bool
     rejected: pd.DataFrame
     notes: tuple[str, ...]
 
@@ -266,12 +279,12 @@ def _encode(
     cleaning: Mapping[str, object],
     engine: str,
     spark_master: str,
-    sheets: bool,
+    tables: frozenset[str],
 ) -> _Encoded:
     log = clean_transactions(raw, **cleaning)
     engine_log = EngineLog.from_clean(log.table, engine, spark_master)
-    clean = log.transactions if sheets else None
-    return _Encoded(engine_log, clean, log.rejected, log.notes)
+    clean = log.transactions if "cohorts" in tables else None
+    return _Encoded(engine_log, clean, "holdout" in tables, log.rejected, log.notes)
 
 
 def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
@@ -284,7 +297,7 @@ def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
         summary,
         dataclasses.replace(settings, as_of=summary.as_of),
         cohort_table,
-        encoded.log if encoded.clean is not None else None,
+        encoded.log if encoded.holdout else None,
         encoded.rejected,
         encoded.notes,
     )
