@@ -17,15 +17,16 @@ from clvxl.cli import main  # noqa: E402
 from clvxl.customers import CUSTOMER_COLUMNS  # noqa: E402
 from clvxl.excel.book import FileBook, recalc_book  # noqa: E402
 from clvxl.excel.layout import OWNED_SHEETS  # noqa: E402
-from clvxl_addin import XlwingsBook, main as button  # noqa: E402
+from clvxl_addin import XlwingsBook  # noqa: E402
+from clvxl_addin import main as button  # noqa: E402
 
 
 class FakeRange:
     def __init__(self, sheet, address, grid=None, row=1):
         self.sheet, self.address, self.grid, self.row = sheet, address, grid, row
 
-    def options(self, convert, ndim, dtype):
-        assert convert is np.array and ndim == 2 and dtype is object
+    def options(self, convert, ndim, dtype, empty):
+        assert convert is np.array and ndim == 2 and dtype is object and empty is None
         return self
 
     @property
@@ -112,7 +113,10 @@ SETTINGS = {
 def excel_transactions(path: Path) -> pd.DataFrame:
     """The Transactions sheet as Excel holds it (the demo's ids are text)."""
     return pd.read_excel(
-        path, sheet_name="Transactions", engine="calamine", dtype={"customer_id": str, "order_id": str}
+        path,
+        sheet_name="Transactions",
+        engine="calamine",
+        dtype={"customer_id": str, "order_id": str},
     )
 
 

@@ -203,7 +203,9 @@ def test_clv_does_not_depend_on_the_time_unit(cdnow_sample):
     results = {}
     for unit in ("days", "weeks"):
         table = summarize(tx, as_of="1997-09-30", unit=unit).table
-        predictions, _ = predict.predict_customers(table, unit, horizon_months=12, discount_rate=0.1)
+        predictions, _ = predict.predict_customers(
+            table, unit, horizon_months=12, discount_rate=0.1
+        )
         results[unit] = predictions["clv"].to_numpy()
     np.testing.assert_allclose(results["days"], results["weeks"], rtol=1e-3)
 

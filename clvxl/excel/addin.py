@@ -91,7 +91,7 @@ def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
 class XlwingsBook:
     """The open workbook, through exactly these xlwings calls: ``sheets`` (names and
     ``sheets[name]``), ``sheet.tables[name].range`` / ``.resize(range)``,
-    ``range.options(np.array, ndim=2, dtype=object).value``, ``range.row``,
+    ``range.options(np.array, ndim=2, dtype=object, empty=None).value``, ``range.row``,
     ``range.resize(rows, columns)``, ``names[name].refers_to_range.value``,
     ``sheet.clear_contents()`` and ``sheet[address].value = …``.
     """
@@ -111,7 +111,7 @@ class XlwingsBook:
                 "orders in an Excel table named Transactions (Insert > Table, Table Design > "
                 "Table Name)"
             ) from None
-        values = table.range.options(np.array, ndim=2, dtype=object).value
+        values = table.range.options(np.array, ndim=2, dtype=object, empty=None).value
         return RawLog.from_frame(
             typed_columns(values), "the Transactions table", table.range.row + 1
         )

@@ -34,7 +34,7 @@ from clvxl.excel import layout, sheetxml, zipparts
 from clvxl.excel.workbook import build_sheets, check_fits
 from clvxl.output import write_atomic
 from clvxl.recalc import RecalcResult
-from clvxl.sources.package import check_package, parse_package_xml
+from clvxl.sources.package import parse_package_xml
 
 __all__ = ["refresh_sheets", "refresh_workbook"]
 
@@ -43,6 +43,8 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _SHEET_REL = f"{_REL}/worksheet"
 _CALC_CHAIN = f"{_REL}/calcChain"
+#: The largest part a refresh reads (workbook, relationships, styles, content types).
+MAX_PART = 64 * 1024**2
 #: What a replaced sheet takes with it (media may be shared, so images stay).
 _SHEET_OWNED = ("/table", "/drawing", "/chart", "/comments", "/vmlDrawing", "/chartUserShapes")
 
@@ -56,10 +58,11 @@ def refresh_sheets(source: str | Path) -> tuple[str, ...]:
 def refresh_workbook(source: str | Path, target: str | Path, result: RecalcResult) -> Path:
     """Write ``target``: ``source`` with clvxl's sheets replaced by ``result``'s.
 
-    Completely or not at all; ``source`` is only read.
+    Completely or not at all; ``source`` is only read. It must have passed
+    :func:`clvxl.sources.package.check_package` (reading its log does that); the parts
+    read here are bounded by :data:`MAX_PART`.
     """
     source = Path(source)
-    check_package(source)
     check_fits(result.customers, "Customers")
     return write_atomic(target, lambda tmp: _refresh(source, tmp, result))
 
@@ -279,6 +282,11 @@ class _Package:
             return self.new[part]
         if part in self.removed or part not in self.names:
             raise InputError(f"the workbook refers to a part it does not hold: {part}")
+        if self.zip.getinfo(part).file_size > MAX_PART:
+            raise InputError(
+                f"the workbook's part {part} unpacks to more than {MAX_PART // 1024**2} MB, "
+                "which Excel never writes; it was not refreshed"
+            )
         return self.zip.read(part)
 
     def text(self, part: str) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_range, xl_rowcol_to_cell
 
 from clvxl.analytics import tiers
 from clvxl.errors import InputError
@@ -221,19 +221,34 @@ def _write_block(
         else:
             sheet.set_column(col, col, widths[col], f[what] if what != "text" else None)
     if block.table is not None:
-        sheet.add_table(
-            row,
-            0,
-            row + max(len(frame), 1),
-            max(len(headers) - 1, 0),
-            {
-                "name": block.table,
-                "style": "Table Style Medium 2",
-                "columns": [{"header": h, "header_format": f["header"]} for h in headers],
-            },
-        )
+        _add_table(sheet, row, len(frame), headers, block.table, f["header"])
     sheet.set_row(row, 30)  # headers wrap onto two lines within the fitted widths
     return row + 1, row + len(frame)
+
+
+#: Each Excel Table's full range by name: XlsxWriter is given a one-row table (its
+#: overlap check visits every cell: a second for 100,000 × 21) and the range is set
+#: in the table part afterwards (:func:`_finish_package`).
+_TableSizes = dict[str, str]
+
+
+def _add_table(sheet, row: int, rows: int, headers: list[str], name: str, header=None) -> None:
+    last_col = max(len(headers) - 1, 0)
+    sheet.add_table(
+        row,
+        0,
+        row + 1,
+        last_col,
+        {
+            "name": name,
+            "style": "Table Style Medium 2",
+            "columns": [{"header": h, "header_format": header} for h in headers],
+        },
+    )
+    sheet.table_sizes = {
+        **getattr(sheet, "table_sizes", {}),
+        name: xl_range(row, 0, row + max(rows, 1), last_col),
+    }
 
 
 def _write_items(book, sheet, items: list[Item], f, unit: str) -> dict[str, tuple[int, int, Block]]:
@@ -509,15 +524,14 @@ def build_sheets(
                 ws["Dashboard"].insert_chart(*spec.cell, chart)
     ws[sheets[0]].activate()
     book.close()
-    if bodies:
-        _insert_bodies(path, {sheets.index(name) + 1: frame for name, frame in tables.items()})
+    sizes = {k: v for sheet in ws.values() for k, v in getattr(sheet, "table_sizes", {}).items()}
+    rows = {sheets.index(name) + 1: frame for name, frame in tables.items()} if bodies else {}
+    _finish_package(path, sizes, rows)
 
 
-def _insert_bodies(path: Path, bodies: dict[int, pd.DataFrame]) -> None:
-    """Put the big tables' body rows into the sheets XlsxWriter wrote (sheet N is
-    ``xl/worksheets/sheetN.xml``, in the order the sheets were added)."""
-    if not bodies:
-        return
+def _finish_package(path: Path, sizes: dict[str, str], bodies: dict[int, pd.DataFrame]) -> None:
+    """Set each Table's full range, and put the big tables' body rows into the sheets
+    XlsxWriter wrote (sheet N is ``xl/worksheets/sheetN.xml``, in the order added)."""
     parts = {f"xl/worksheets/sheet{n}.xml": frame for n, frame in bodies.items()}
     written = path.with_name(path.name + ".body")
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -527,6 +541,9 @@ def _insert_bodies(path: Path, bodies: dict[int, pd.DataFrame]) -> None:
                 frame = parts[info.filename]
                 styles = sheetxml.column_styles(data, frame.shape[1])
                 data = sheetxml.insert_rows(data, sheetxml.body_xml(frame, 2, styles))
+            elif info.filename.startswith("xl/tables/"):
+                name = re.search(rb' name="([^"]+)"', data)[1].decode()
+                data = re.sub(rb' ref="[^"]+"', f' ref="{sizes[name]}"'.encode(), data)
             zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
     written.replace(path)
 
@@ -556,18 +573,8 @@ def _transactions_sheet(book, sheet, transactions: pd.DataFrame, f) -> None:
             _width(transactions[column], what, str(column)),
             f[what] if what != "text" else None,
         )
-    sheet.add_table(
-        0,
-        0,
-        max(len(transactions), 1),
-        max(len(transactions.columns) - 1, 0),
-        {
-            "name": block.table,
-            "style": "Table Style Medium 2",
-            "columns": [{"header": str(c)} for c in transactions.columns],
-        },
-    )
     headers = [str(c) for c in transactions.columns]
+    _add_table(sheet, 0, len(transactions), headers, block.table)
     n = max(len(transactions), 1)
     lowered = [h.lower() for h in headers]
     for col, name in enumerate(lowered):
