@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _reference import DATA, timed
 from generate_log import generate
 
