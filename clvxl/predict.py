@@ -37,6 +37,7 @@ from clvxl.units import DAYS_PER_MONTH, TimeUnit, parse_unit
 
 __all__ = ["FittedModels", "discounted_purchases", "predict_customers", "predicted_clv"]
 
+
 @dataclass(frozen=True)
 class FittedModels:
     """The purchase model and the spend model behind the predictions."""

@@ -152,11 +152,3 @@ def test_addin_zip_ribbon_and_config():
     )
     assert "xl/vbaProject.bin" in names
     assert '<c r="B6" s="1" t="inlineStr"><is><t>udfs</t></is></c>' in conf  # UDF Modules = udfs
-
-
-def test_install_addin_copies_it_and_says_what_next(tmp_path, capsys):
-    assert main(["install-addin", "--dest", str(tmp_path / "XLSTART")]) == 0
-    copied = tmp_path / "XLSTART" / "clvxl_addin.xlam"
-    assert copied.read_bytes() == ADDIN.read_bytes()
-    out = capsys.readouterr().out
-    assert f"Installed {copied}" in out and "Import Functions" in out

@@ -47,7 +47,6 @@ def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
     return (np.asarray(dates, dtype="datetime64[D]") - DAY_ZERO).astype(np.int32)
 
 
-
 _SLASHED = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?\s*$")
 
 
@@ -257,4 +256,3 @@ def day_month_order(evidence: DateEvidence, column: str) -> str:
         f"column {column!r}: {reason}. Say which with --dayfirst or --monthfirst "
         "(dates='dayfirst' / 'monthfirst'), or use ISO dates such as 2024-04-03."
     )
-

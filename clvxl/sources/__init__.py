@@ -90,6 +90,7 @@ def read_log(path: str | Path, sheet: str | None = None) -> RawLog:
         f"give one of {', '.join(SUPPORTED)}"
     )
 
+
 def scan_log(path: str | Path, batch_rows: int = BATCH_ROWS) -> LogScan | RawLog:
     r"""Read a log in batches of ``batch_rows`` rows where its format allows.
 
@@ -134,6 +135,7 @@ def scan_log(path: str | Path, batch_rows: int = BATCH_ROWS) -> LogScan | RawLog
             not_one_table(path),
         )
     return read_log(path)
+
 
 def demo_log() -> RawLog:
     """The demo transaction log shipped inside the package (CDNOW, see its README)."""

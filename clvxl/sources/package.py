@@ -16,6 +16,7 @@ MAX_RATIO = 200
 
 RATIO_FROM = 50 * 1024**2
 
+
 def check_package(path: Path) -> None:
     """Refuse what is not an .xlsx package, and zip bombs, before any XML is parsed."""
     try:
@@ -42,6 +43,7 @@ def check_package(path: Path) -> None:
                     "which Excel never writes (an entity-expansion attack?), so it was not opened"
                 )
 
+
 def _declares_doctype(package: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
     """Whether an XML part has a document type declaration, read in 1 MB steps."""
     tail = b""
@@ -51,6 +53,7 @@ def _declares_doctype(package: zipfile.ZipFile, part: zipfile.ZipInfo) -> bool:
                 return True
             tail = chunk[-8:]
     return False
+
 
 def parse_package_xml(data: bytes):
     """An XML part of a workbook package as an element tree, refusing entity tricks.

@@ -12,8 +12,10 @@ from clvxl.sources.raw import LogScan, RawLog, group_batches, readable
 def not_parquet(path: Path) -> str:
     return f"{path.name} is not a readable parquet file"
 
+
 def not_one_table(path: Path) -> str:
     return f"the parquet files in {path} cannot be read as one table"
+
 
 def parquet_dataset(path: Path):
     """A folder's parquet files as one pyarrow dataset, and its name for messages."""
@@ -28,11 +30,13 @@ def parquet_dataset(path: Path):
         )
     return dataset, f"{path.name}/ ({len(files)} parquet files)"
 
+
 def read_parquet_folder(path: Path) -> RawLog:
     dataset, source = parquet_dataset(path)
     with readable(not_one_table(path)):
         table = dataset.to_table()
     return RawLog.from_frame(table.to_pandas(), source, 1)
+
 
 def scan_arrow(
     source: str, columns: list[str], open_batches: Callable, batch_rows: int, problem: str

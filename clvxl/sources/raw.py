@@ -21,6 +21,7 @@ DATABASES = (".duckdb", ".db")
 #: read and checked in one piece.
 BATCH_ROWS = 1_000_000
 
+
 @dataclass(frozen=True)
 class RawLog:
     """A transaction log as read: any header names, values not yet checked.
@@ -92,6 +93,7 @@ class RawLog:
         """The table as one batch (the same interface as :meth:`LogScan.batches`)."""
         yield self if columns is None else replace(self, table=self.table[list(columns)])
 
+
 @dataclass(frozen=True)
 class LogScan:
     """A log read in batches of rows, so that a log of any length fits in memory.
@@ -116,6 +118,7 @@ class LogScan:
         """The log's rows in batches of about :data:`BATCH_ROWS`."""
         return self.read(columns)
 
+
 @contextlib.contextmanager
 def readable(problem: str) -> Iterator[None]:
     """Arrow's errors on a file it cannot read, as one line: ``problem: why``.
@@ -129,6 +132,7 @@ def readable(problem: str) -> Iterator[None]:
         yield
     except pa.ArrowException as exc:
         raise InputError(f"{problem}: {exc}") from None
+
 
 def group_batches(
     record_batches, batch_rows: int, source: str, first_row: int, text_file: Path | None = None
@@ -151,19 +155,23 @@ def group_batches(
     if pending and (rows or not offset):  # the rest, or a log with no rows (header only)
         yield raw_batch(pa.Table.from_batches(pending), source, first_row, text_file, offset)
 
+
 def raw_batch(table, source: str, first_row: int, text_file: Path | None, offset: int) -> RawLog:
     frame = table.to_pandas(date_as_object=False)  # dates as datetime64, not Python objects
     frame.columns = [header_name(c) for c in frame.columns]
     return RawLog(frame, source, first_row, text_file, offset)
 
+
 def header_name(name: object) -> str:
     return str(name).lstrip("\ufeff").strip()
+
 
 def file_version(path: Path) -> tuple[Path, int, int]:
     """The file and its modification time and size: what the caches below are keyed on,
     so that a file rewritten in place is read again."""
     stat = path.stat()
     return path, stat.st_mtime_ns, stat.st_size
+
 
 @functools.lru_cache(maxsize=4)
 def blank_lines(path: Path, _mtime: int, _size: int) -> bool:
@@ -182,6 +190,7 @@ def blank_lines(path: Path, _mtime: int, _size: int) -> bool:
                 blank_seen = True
             tail = data[-2:]
     return False
+
 
 @functools.lru_cache(maxsize=2)
 def data_lines(path: Path, _mtime: int, _size: int) -> np.ndarray:

@@ -13,6 +13,7 @@ from clvxl.sources.raw import LogScan, RawLog, group_batches, header_name, reada
 def not_csv(path: Path) -> str:
     return f"{path.name} is not a readable CSV file"
 
+
 def _csv_format(path: Path) -> tuple[dict, list[str]]:
     """pyarrow's CSV options for ``path`` (encoding, delimiter) and its header names."""
     import pyarrow.csv as pacsv
@@ -38,6 +39,7 @@ def _csv_format(path: Path) -> tuple[dict, list[str]]:
     }
     return options, [header_name(name) for name in header]
 
+
 def _as_text(header: list[str], include: list[str] | None = None):
     """Every column as text, "00123" staying "00123" (transactions.py parses the rest)."""
     import pyarrow as pa
@@ -51,6 +53,7 @@ def _as_text(header: list[str], include: list[str] | None = None):
         include_columns=include,
     )
 
+
 def read_csv_log(path: Path) -> RawLog:
     import pyarrow.csv as pacsv
 
@@ -60,6 +63,7 @@ def read_csv_log(path: Path) -> RawLog:
     frame = table.to_pandas()
     frame.columns = [header_name(c) for c in frame.columns]
     return RawLog(frame, path.name, 2, path)
+
 
 def scan_csv(path: Path, batch_rows: int) -> LogScan:
     import pyarrow.csv as pacsv

@@ -28,6 +28,7 @@ def sheet_rows(path: str | Path, sheet: str) -> list[list[object]] | None:
         return None
     return book.get_sheet_by_name(sheet).to_python()
 
+
 def read_workbook(path: Path, sheet: str | None) -> RawLog:
     import python_calamine as pc
 

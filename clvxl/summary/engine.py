@@ -64,6 +64,7 @@ SUMMARY_COLUMNS = [
 #: What can run the summary query.
 ENGINES = ("duckdb", "spark")
 
+
 @dataclass(frozen=True)
 class CustomerSummary:
     """One row per customer with a purchase, in an explicit time unit.
