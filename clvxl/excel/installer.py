@@ -180,9 +180,7 @@ def problems(target: Target, run=subprocess.run) -> list[str]:
     else:
         sheet, values = read_conf(target.addin)
         if sheet is None:
-            found.append(
-                "the add-in's settings sheet is not active: run clvxl install-addin again"
-            )
+            found.append("the add-in's settings sheet is not active: run clvxl install-addin again")
         interpreter = values.get(target.key)
         if not interpreter:
             found.append(
