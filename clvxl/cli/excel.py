@@ -36,6 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     install.add_argument("--home", type=Path, help="the user's home folder (default: yours)")
     install.set_defaults(func=run_install)
 
+    lite = subparsers.add_parser(
+        "build-lite",
+        help="write clvxl for xlwings Lite: a pure-Python wheel, main.py and requirements.txt",
+    )
+    lite.add_argument("-o", "--output", type=Path, default=Path("lite"), help="default: lite/")
+    lite.add_argument("--wheel-url", help="the folder URL the wheel will be served from")
+    lite.set_defaults(func=run_build_lite)
+
     frozen = subparsers.add_parser(
         "freeze", help="copy a workbook with clvxl formulas replaced by values"
     )
@@ -70,6 +78,20 @@ def run_install(args: argparse.Namespace) -> int:
     print(
         "Next: restart Excel; the CLV tab has 'Recalculate customers'. The =CLV() functions "
         "(Windows): see the README, 'In Excel'."
+    )
+    return 0
+
+
+def run_build_lite(args: argparse.Namespace) -> int:
+    """Write the Lite files and say where each goes."""
+    from clvxl.excel.lite import build_lite
+
+    wheel, main, requirements = build_lite(args.output, args.wheel_url)
+    print(f"{wheel.name}: host it where xlwings Lite can fetch it (cross-origin allowed)")
+    print(f"{main}: paste into the xlwings Lite editor's main.py")
+    print(
+        f"{requirements}: paste into its requirements.txt tab"
+        + ("" if args.wheel_url else f" (replace {wheel.name} by its URL)")
     )
     return 0
 
