@@ -58,9 +58,7 @@ def clvxl_task(kind: str, data: pd.DataFrame):
         return best_of(lambda: gammagamma.fit(x, z))
     purchase, spend = bgnbd.fit(x, t_x, big_t), gammagamma.fit(x, z)
     # Like the lifetimes side: the prediction only, models fitted beforehand.
-    return best_of(
-        lambda: predict.predicted_clv(purchase, spend, x, t_x, big_t, z, 12, 1.01**12 - 1)
-    )
+    return best_of(lambda: predict.predicted_clv(purchase, spend, x, t_x, big_t, z, 12, 1.01**12 - 1))
 
 
 def their_loglik(kind: str, params: dict, data: pd.DataFrame) -> float:
