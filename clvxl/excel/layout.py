@@ -331,6 +331,7 @@ class ChartSpec:
     series: tuple[tuple[str, str, bool], ...] = ()
     y2_title: str | None = None
     y_format: str | None = None
+    y_max: float | None = None
     rows: int = 0
     size: tuple[int, int] = (620, 340)
 
@@ -356,6 +357,7 @@ CHARTS = (
         (3, 15),
         series=(("cumulative_share", "bar", False),),
         y_format="0%",
+        y_max=1.0,
         size=(500, 340),
     ),
     ChartSpec(

@@ -321,6 +321,7 @@ def _chart(book, spec: layout.ChartSpec, where: tuple[int, int, Block], unit: st
         {
             "name": spec.x_title if spec.kind == "bar" else spec.y_title,
             "num_format": spec.y_format or "#,##0",
+            **({"max": spec.y_max} if spec.y_max is not None else {}),
         }
     )
     getattr(chart, category_axis)(
