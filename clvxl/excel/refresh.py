@@ -42,7 +42,12 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _SHEET_REL = f"{_REL}/worksheet"
-_CALC_CHAIN = f"{_REL}/calcChain"
+#: Workbook relationships a refreshed copy drops: the calculation chain (Excel rebuilds
+#: it), macros and links to other workbooks.
+_DROPPED = ("/calcChain", "/vbaProject", "/externalLink")
+_DROPPED_PARTS = ("xl/vbaProject", "xl/externalLinks/", "xl/calcChain")
+_MACRO_BOOK = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+_BOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 #: The largest part a refresh reads (workbook, relationships, styles, content types).
 MAX_PART = 64 * 1024**2
 #: What a replaced sheet takes with it (media may be shared, so images stay).
@@ -407,17 +412,25 @@ class _Package:
         raise InputError(f"no content type for {part}")
 
     def finish(self) -> None:
-        """Content types for the parts added and removed; no calculation chain, and a
-        full recalculation when Excel opens the book."""
+        """Content types for the parts added and removed; no calculation chain, no
+        macros and no links to other workbooks (the refreshed copy is an .xlsx, whose
+        values stand alone: docs/bad-input.md), and a full recalculation when Excel
+        opens the book."""
         rels_part = "xl/_rels/workbook.xml.rels"
         for rid, kind, target in self.rels("xl/workbook.xml"):
-            if kind == _CALC_CHAIN:
+            if kind.endswith(_DROPPED):
+                self.remove_tree(target)
                 self.removed.add(target)
                 rels = self.text(rels_part)
                 self.put(
                     rels_part, re.sub(rf'<Relationship\b[^>]*?Id="{rid}"[^>]*/>', "", rels).encode()
                 )
+        # ... and such parts even when nothing points at them.
+        self.removed |= {n for n in self.names if n.startswith(_DROPPED_PARTS)}
         workbook = self.text("xl/workbook.xml")
+        workbook = re.sub(
+            r"<externalReferences\b.*?</externalReferences>", "", workbook, flags=re.S
+        )
         if "<calcPr" in workbook:
             workbook = re.sub(
                 r"<calcPr\b([^>]*?)\s*fullCalcOnLoad=\"[^\"]*\"", r"<calcPr\1", workbook
@@ -427,7 +440,7 @@ class _Package:
             after = "</definedNames>" if "</definedNames>" in workbook else "</sheets>"
             workbook = workbook.replace(after, after + '<calcPr fullCalcOnLoad="1"/>', 1)
         self.put("xl/workbook.xml", workbook.encode())
-        types = self.text("[Content_Types].xml")
+        types = self.text("[Content_Types].xml").replace(_MACRO_BOOK, _BOOK)
         for part in self.removed:
             types = types.replace(f'<Override PartName="/{part}"', '<Override PartName="/\0"')
         types = re.sub(r'<Override PartName="/\x00"[^>]*/>', "", types)
