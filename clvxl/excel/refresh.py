@@ -87,8 +87,7 @@ def _refresh(source: Path, target: Path, result: RecalcResult) -> None:
             xml = _inline_strings(fresh.read(part), strings)
             xml = styles.remap(xml).replace(b' tabSelected="1"', b"")
             if name == "Customers":
-                columns = sheetxml.column_styles(xml, result.customers.shape[1])
-                xml = sheetxml.insert_rows(xml, sheetxml.body_xml(result.customers, 2, columns))
+                xml = sheetxml.with_body(xml, result.customers)
             book.put_sheet(name, xml, fresh, part, styles)
         book.finish()
         zipparts.write(target, book.zip, book.new, book.removed)

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["body_xml", "column_styles", "insert_rows"]
+__all__ = ["body_xml", "column_styles", "insert_rows", "with_body"]
 
 _EPOCH = np.datetime64("1899-12-30", "ns")  # serial 0 of Excel's 1900 date system
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -122,7 +122,38 @@ def column_styles(sheet_xml: bytes, columns: int) -> list[int]:
     return styles
 
 
-def insert_rows(sheet_xml: bytes, rows: bytes) -> bytes:
-    """Append ``rows`` to the sheet's ``<sheetData>`` (its rows so far must be above)."""
+def insert_rows(sheet_xml: bytes, rows: bytes, last_cell: str) -> bytes:
+    """Append ``rows`` to the sheet's ``<sheetData>`` (its rows so far must be above) and
+    make its used range (``<dimension>``, which readers such as openpyxl's read-only
+    mode go by) end at ``last_cell``, e.g. ``"U1179"``.
+
+    Examples
+    --------
+    >>> insert_rows(b'<dimension ref="A1:B1"/><sheetData><row r="1"/></sheetData>', b'<row r="2"/>', "B2")
+    b'<dimension ref="A1:B2"/><sheetData><row r="1"/><row r="2"/></sheetData>'
+    """
     end = sheet_xml.rindex(b"</sheetData>")
-    return sheet_xml[:end] + rows + sheet_xml[end:]
+    sheet_xml = sheet_xml[:end] + rows + sheet_xml[end:]
+    return re.sub(
+        rb'<dimension ref="[^"]*"/>',
+        f'<dimension ref="A1:{last_cell}"/>'.encode(),
+        sheet_xml,
+        count=1,
+    )
+
+
+def _column_letters(n: int) -> str:
+    """Excel's name of the ``n``-th column (1-based): 1 → A, 27 → AA."""
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def with_body(sheet_xml: bytes, frame: pd.DataFrame) -> bytes:
+    """A sheet XlsxWriter laid out (header in row 1, formats on its columns) with
+    ``frame``'s rows below the header, in the columns' formats."""
+    styles = column_styles(sheet_xml, frame.shape[1])
+    last = f"{_column_letters(max(frame.shape[1], 1))}{len(frame) + 1}"
+    return insert_rows(sheet_xml, body_xml(frame, 2, styles), last)

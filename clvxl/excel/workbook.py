@@ -539,9 +539,7 @@ def _finish_package(path: Path, sizes: dict[str, str], bodies: dict[int, pd.Data
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename in parts:
-                frame = parts[info.filename]
-                styles = sheetxml.column_styles(data, frame.shape[1])
-                data = sheetxml.insert_rows(data, sheetxml.body_xml(frame, 2, styles))
+                data = sheetxml.with_body(data, parts[info.filename])
             elif info.filename.startswith("xl/tables/"):
                 name = re.search(rb' name="([^"]+)"', data)[1].decode()
                 data = re.sub(rb' ref="[^"]+"', f' ref="{sizes[name]}"'.encode(), data)
