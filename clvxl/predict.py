@@ -65,6 +65,7 @@ INTERVAL = 0.90
 _Z = float(special.ndtri(0.5 + INTERVAL / 2))
 
 
+
 @dataclass(frozen=True)
 class FittedModels:
     """The purchase model and the spend model behind the predictions.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,13 +23,16 @@ from clvxl.clean.dates import parse_date
 from clvxl.clean.formats import Reading
 from clvxl.customers import CustomerTable, customer_table, model_margin
 from clvxl.errors import InputError, ModelError, NoDataError
-from clvxl.models import AUTO, BUSINESSES, MODEL_CHOICES, model_info
+from clvxl.models import AUTO, BUSINESSES, model_info
 from clvxl.sources import LogScan, RawLog
 from clvxl.summary import CustomerSummary, EngineLog, summarize
 from clvxl.summary.spark import DEFAULT_MASTER
 from clvxl.units import MONTHS, TimeUnit, parse_month, parse_unit
 
-__all__ = ["AUTO", "MODEL_CHOICES", "RecalcResult", "Settings", "kpi_table", "recalculate"]
+__all__ = ["WORKBOOK_TABLES", "RecalcResult", "Settings", "kpi_table", "recalculate"]
+
+#: The tables only a workbook shows, built on request (``recalculate(tables=...)``).
+WORKBOOK_TABLES = frozenset({"cohorts", "holdout"})
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,7 @@ def recalculate(
     engine: str = "duckdb",
     spark_master: str = DEFAULT_MASTER,
     sheets: bool = True,
+    tables: Collection[str] | None = None,
 ) -> RecalcResult:
     """Recalculate every table from a raw transaction log.
 
@@ -282,12 +286,20 @@ def recalculate(
     sheets : bool
         Also build the workbook-only tables (cohorts and the model's holdout check);
         a customer-table-only output skips them.
+    tables : collection of {"cohorts", "holdout"}, optional
+        Exactly which workbook-only tables to build (overrides ``sheets``): a workbook
+        without an Analysis sheet needs no cohorts, one without a Model sheet no holdout.
 
     Returns
     -------
     RecalcResult
     """
     settings = settings or Settings()
+    wanted = frozenset(WORKBOOK_TABLES if sheets else ()) if tables is None else frozenset(tables)
+    if not wanted <= WORKBOOK_TABLES:
+        raise InputError(
+            f"tables must be among {sorted(WORKBOOK_TABLES)}, got {sorted(wanted - WORKBOOK_TABLES)}"
+        )
     encode = functools.partial(
         _encode,
         cleaning={
@@ -300,7 +312,7 @@ def recalculate(
         },
         engine=engine,
         spark_master=spark_master,
-        sheets=sheets,
+        tables=wanted,
     )
     summarise = functools.partial(_summarise, settings=settings)
     return run_stages(raw, encode, summarise, _result)
@@ -312,6 +324,7 @@ class _Encoded:
 
     log: EngineLog
     clean: pd.DataFrame | None  # the clean transactions, for the cohort table
+    holdout: bool
     rejected: pd.DataFrame
     notes: tuple[str, ...]
 
@@ -333,12 +346,12 @@ def _encode(
     cleaning: Mapping[str, object],
     engine: str,
     spark_master: str,
-    sheets: bool,
+    tables: frozenset[str],
 ) -> _Encoded:
     log = clean_transactions(raw, **cleaning)
     engine_log = EngineLog.from_clean(log.table, engine, spark_master)
-    clean = log.transactions if sheets else None
-    return _Encoded(engine_log, clean, log.rejected, log.notes)
+    clean = log.transactions if "cohorts" in tables else None
+    return _Encoded(engine_log, clean, "holdout" in tables, log.rejected, log.notes)
 
 
 def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
@@ -351,10 +364,10 @@ def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
         summary,
         dataclasses.replace(settings, as_of=summary.as_of),
         cohort_table,
+        # The engine log goes on for the holdout check, for choosing the purchase model
+        # and for the subscription analysis of the invoices.
         encoded.log
-        if encoded.clean is not None
-        or settings.model == AUTO
-        or settings.business != "transactions"
+        if encoded.holdout or settings.model == AUTO or settings.business != "transactions"
         else None,
         encoded.rejected,
         encoded.notes,

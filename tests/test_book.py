@@ -16,20 +16,22 @@ sys.path.insert(0, str(ROOT))
 from clvxl.cli import main  # noqa: E402
 from clvxl.customers import CUSTOMER_COLUMNS  # noqa: E402
 from clvxl.excel.book import FileBook, recalc_book  # noqa: E402
+from clvxl.excel.layout import OWNED_SHEETS  # noqa: E402
 from clvxl_addin import XlwingsBook  # noqa: E402
+from clvxl_addin import main as button  # noqa: E402
 
 
 class FakeRange:
-    def __init__(self, sheet, address, frame=None, row=1):
-        self.sheet, self.address, self.frame, self.row = sheet, address, frame, row
+    def __init__(self, sheet, address, grid=None, row=1):
+        self.sheet, self.address, self.grid, self.row = sheet, address, grid, row
 
-    def options(self, convert, index, header):
-        assert convert is pd.DataFrame and index is False and header is True
+    def options(self, convert, ndim, dtype, empty):
+        assert convert is np.array and ndim == 2 and dtype is object and empty is None
         return self
 
     @property
     def value(self):
-        return self.frame
+        return self.grid
 
     @value.setter
     def value(self, block):
@@ -43,8 +45,8 @@ class FakeRange:
 
 
 class FakeTable:
-    def __init__(self, sheet, frame=None):
-        self.range = FakeRange(sheet, "table", frame, row=1)
+    def __init__(self, sheet, grid=None):
+        self.range = FakeRange(sheet, "table", grid, row=1)
         self.sized = None
 
     def resize(self, size):
@@ -52,9 +54,9 @@ class FakeTable:
 
 
 class FakeSheet:
-    def __init__(self, name, frame=None):
+    def __init__(self, name, grid=None):
         self.name, self.writes, self.cleared = name, [], 0
-        self.tables = {name: FakeTable(self, frame)}
+        self.tables = {name: FakeTable(self, grid)}
 
     def __getitem__(self, address):
         return FakeRange(self, address)
@@ -64,20 +66,58 @@ class FakeSheet:
         self.cleared += 1
 
 
+class FakeSheets(dict):
+    """``book.sheets``: by name, and iterating gives the sheets (as xlwings does)."""
+
+    def __iter__(self):
+        return iter(self.values())
+
+
 class FakeName:
     def __init__(self, value):
         self.refers_to_range = type("Cell", (), {"value": value})()
 
 
-class FakeBook:
-    """Exactly the xlwings calls XlwingsBook makes."""
+class FakeApp:
+    def __init__(self):
+        self.alerts = []
 
-    def __init__(self, transactions: pd.DataFrame, settings: dict):
-        self.sheets = {
-            name: FakeSheet(name) for name in ("Customers", "Dashboard", "Analysis", "Model")
-        }
-        self.sheets["Transactions"] = FakeSheet("Transactions", transactions)
+    def alert(self, prompt, title=None):
+        self.alerts.append((title, prompt))
+
+
+class FakeBook:
+    """Exactly the xlwings calls XlwingsBook makes; Transactions as Excel hands them
+    over (one 2-D array, header first, None for empty cells, numbers as floats)."""
+
+    def __init__(self, transactions: pd.DataFrame, settings: dict, sheets=OWNED_SHEETS):
+        grid = np.vstack(
+            [np.array(transactions.columns, dtype=object), transactions.astype(object).to_numpy()]
+        )
+        grid[pd.isna(grid)] = None
+        self.sheets = FakeSheets({name: FakeSheet(name) for name in sheets})
+        self.sheets["Transactions"] = FakeSheet("Transactions", grid)
         self.names = {name: FakeName(value) for name, value in settings.items()}
+        self.app = FakeApp()
+
+
+SETTINGS = {
+    "AsOfDate": None,
+    "HorizonMonths": 12.0,
+    "DiscountRate": 0.1,
+    "TimeUnit": "weeks",
+    "PurchaseModel": "bgnbd",
+}
+
+
+def excel_transactions(path: Path) -> pd.DataFrame:
+    """The Transactions sheet as Excel holds it (the demo's ids are text)."""
+    return pd.read_excel(
+        path,
+        sheet_name="Transactions",
+        engine="calamine",
+        dtype={"customer_id": str, "order_id": str},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -104,40 +144,68 @@ def test_file_adapter_keeps_transactions_and_input(demo_book, tmp_path):
 
 def test_both_adapters_compute_the_same_customers(demo_book, tmp_path):
     file_result = recalc_book(FileBook(demo_book, tmp_path / "out.xlsx"))
-    transactions = pd.read_excel(
-        demo_book,
-        sheet_name="Transactions",
-        engine="calamine",
-        dtype={"customer_id": str, "order_id": str},
-    )
-    fake = FakeBook(
-        transactions,
-        {
-            "AsOfDate": None,
-            "HorizonMonths": 12.0,
-            "DiscountRate": 0.1,
-            "TimeUnit": "weeks",
-            "PurchaseModel": "auto",
-        },
-    )
+    fake = FakeBook(excel_transactions(demo_book), SETTINGS)
     xl_result = recalc_book(XlwingsBook(fake))
     pd.testing.assert_frame_equal(xl_result.customers, file_result.customers)
-    address, block = fake.sheets["Customers"].writes[0]
-    assert address == "A1" and block[0] == CUSTOMER_COLUMNS and len(block) == 1179
+    # One write per sheet, each one 2-D block from A1.
+    assert {s: [a for a, _ in fake.sheets[s].writes] for s in OWNED_SHEETS} == {
+        s: ["A1"] for s in OWNED_SHEETS
+    }
+    customers = fake.sheets["Customers"].writes[0][1]
+    assert customers[0][:3] == ["Customer", "First purchase", "Last purchase"]
+    assert len(customers) == 1179 and len(customers[0]) == len(CUSTOMER_COLUMNS)
     assert fake.sheets["Customers"].tables["Customers"].sized == (1179, len(CUSTOMER_COLUMNS))
-    kpis = dict(fake.sheets["Dashboard"].writes[0][1])
+    # The same headers, KPI block and as-of line as the file.
+    assert customers[0] == sheet_values(tmp_path / "out.xlsx", "Customers")[0]
+    dashboard = fake.sheets["Dashboard"].writes[0][1]
+    written = sheet_values(tmp_path / "out.xlsx", "Dashboard")
+    assert [r[0] for r in dashboard] == [r[0] or None for r in written[: len(dashboard)]]
+    kpis = {r[0]: r[1] for r in dashboard if r[1] is not None}
     assert kpis["Customers"] == 1178
-    # One write per block: Customers 1, Dashboard 1, Analysis 4, Model 2.
-    assert [
-        len(fake.sheets[s].writes) for s in ("Customers", "Dashboard", "Analysis", "Model")
-    ] == [1, 1, 4, 2]
-    titles = [block[0][0] for _, block in fake.sheets["Analysis"].writes]
-    assert titles == ["Segments", "Value tiers", "CLV distribution", "Cohort retention"]
+    assert kpis["Top 5% of customers bring (share of historic CLV)"] == pytest.approx(
+        0.341, abs=5e-4
+    )
+
+
+def test_button_computes_only_what_the_sheets_show(demo_book):
+    fake = FakeBook(excel_transactions(demo_book), SETTINGS, sheets=("Customers", "Dashboard"))
+    result = recalc_book(XlwingsBook(fake))
+    assert result.holdout.empty and result.cohorts.empty
+    assert len(result.customers) == 1178
+    with_model = recalc_book(
+        XlwingsBook(FakeBook(excel_transactions(demo_book), SETTINGS, ("Customers", "Model")))
+    )
+    assert len(with_model.holdout) == 9 and with_model.cohorts.empty
+
+
+def test_button_shows_a_clvxl_error_in_words(monkeypatch):
+    bad = pd.DataFrame(
+        {"customer_id": [1.0, 2.0], "order_date": ["2024-01-01", "soon"], "amount": [5.0, 6.0]}
+    )
+    fake = FakeBook(bad, SETTINGS)
+    monkeypatch.setattr("xlwings.Book.caller", lambda: fake, raising=False)
+    button()
+    [(title, message)] = fake.app.alerts
+    assert title == "clvxl: Recalculate customers"
+    assert message.startswith("Nothing was changed.") and "row 3" in message and "soon" in message
+    assert all(not fake.sheets[s].writes for s in OWNED_SHEETS)
+
+
+def test_button_without_a_transactions_table_says_so(monkeypatch):
+    fake = FakeBook(pd.DataFrame({"a": [1.0]}), SETTINGS)
+    del fake.sheets["Transactions"]
+    monkeypatch.setattr("xlwings.Book.caller", lambda: fake, raising=False)
+    button()
+    assert "no Transactions table" in fake.app.alerts[0][1]
 
 
 def test_settings_sheet_round_trip(demo_book, tmp_path):
     out = tmp_path / "r.xlsx"
     assert main(["recalc", str(demo_book), "-o", str(out), "--margin", "0.4", "--quiet"]) == 0
-    result = recalc_book(FileBook(out, tmp_path / "r2.xlsx"))
+    # The Settings sheet is the user's: an option given on the command line is used
+    # and stated on the Dashboard, not written into Settings.
+    assert sheet_values(out, "Settings") == sheet_values(demo_book, "Settings")
+    assert "in margin (40%)" in sheet_values(out, "Dashboard")[1][0]
+    result = recalc_book(FileBook(out, tmp_path / "r2.xlsx"), {"margin": "40%"})
     assert result.settings.margin == pytest.approx(0.4)
     np.testing.assert_allclose(result.customers["clv_historic"], result.customers["revenue"] * 0.4)

@@ -65,10 +65,26 @@ def test_columns_in_column_out():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: udfs.CLV(50, 0.8, 1.5), "#VALUE! CLV: churn must be between 0 and 1, got 1.5"),
+        (
+            lambda: udfs.CLV(50, 0.8, 1.5),
+            "#VALUE! CLV: churn is a fraction between 0 and 1 (write 40% or 0.4), got 1.5",
+        ),
         (lambda: udfs.AOV(100, 0), "#VALUE! AOV: orders must be positive, got 0"),
-        (lambda: udfs.AOV("lots", 2), "#VALUE! AOV: revenue must be numbers"),
-        (lambda: udfs.LIFETIME(None), "#VALUE! LIFETIME: churn must be a finite number, got nan"),
+        (lambda: udfs.AOV("lots", 2), "#VALUE! AOV: revenue must be a number, got the text 'lots'"),
+        (lambda: udfs.LIFETIME(None), "#VALUE! LIFETIME: churn is empty"),
+        (lambda: udfs.AOV(True, 2), "#VALUE! AOV: revenue must be a number, got a logical"),
+        (
+            lambda: udfs.CLV(50, 40, 0.05),
+            "#VALUE! CLV: gross_margin is a fraction between 0 and 1 (write 40% or 0.4), got 40",
+        ),
+        (
+            lambda: udfs.AOV([[1.0], [None], [3.0]], [[1], [1], [1]]),
+            "#VALUE! AOV: revenue is empty (cell 2 of the range)",
+        ),
+        (
+            lambda: udfs.P_ALIVE(2, 30, 38, "r", 4.4, 0.8, 2.4),
+            "#VALUE! P_ALIVE: r must be a number, got the text 'r'",
+        ),
         (
             lambda: udfs.RFM_SEGMENT(6, 1, 1),
             "#VALUE! RFM_SEGMENT: R must be a whole number from 1 to 5, got 6",
@@ -153,11 +169,16 @@ def test_generated_vba_declares_every_function(monkeypatch):
         monkeypatch.undo()
         importlib.reload(excel_udfs)
         importlib.reload(udfs)
-    names = list(CLVXL_FUNCTIONS)
+    names = list(excel_udfs.__all__)
+    assert set(CLVXL_FUNCTIONS) <= set(names)
     declared = re.findall(r"^Function (\w+)\((.*)\)$", vba, re.M)
     assert sorted(name for name, _ in declared) == sorted(names)
     for name, args in declared:
-        params = [a.strip().removeprefix("Optional ") for a in args.split(",") if a.strip()]
+        params = [
+            a.strip().removeprefix("Optional ").removeprefix("ParamArray ").removesuffix("()")
+            for a in args.split(",")
+            if a.strip()
+        ]
         assert all(re.fullmatch(r"[A-Za-z]\w*", p) for p in params), name
         assert len({p.lower() for p in params}) == len(params), f"{name}: VBA names ignore case"
     assert vba.count("End Function") == len(names)
@@ -170,3 +191,35 @@ def test_generated_vba_declares_every_function(monkeypatch):
     for info in registered.values():
         assert info["ret"]["doc"]
         assert all(not a["doc"].startswith("Positional argument") for a in info["args"])
+
+
+def test_whole_columns_lose_trailing_blanks_and_a_header():
+    revenue = [["revenue"], [100.0], [90.0], *[[None]] * 1000]
+    orders = [["orders"], [4.0], [3.0], *[[None]] * 1000]
+    assert udfs.AOV(revenue, orders) == [[25.0], [30.0]]
+    ids = [["customer_id"], ["a"], ["a"], ["b"], *[[None]] * 50]
+    dates = [["order_date"], ["2024-01-01"], ["2024-03-01"], ["2024-02-01"], *[[None]] * 50]
+    amounts = [["amount"], [10.0], [20.0], [5.0], *[[None]] * 50]
+    scores = udfs.RFM_SCORES(ids, dates, amounts)
+    assert [row[0] for row in scores] == ["customer_id", "a", "b"]
+
+
+def test_fractions_follow_one_rule():
+    assert udfs.CLV(50, "80%", 0.05) == udfs.CLV(50, 0.8, 0.05) == 800.0
+    assert udfs.CLV_SIMPLE(40, 2.5, 4, "50%") == 200.0
+    assert udfs.CHURN(1000, 950, None) == 0.05  # a blank optional argument takes its default
+
+
+def test_value_tier_takes_a_column():
+    values = [[v] for v in range(1, 101)]
+    tiers = udfs.VALUE_TIER(values, values)
+    assert tiers[-1] == ["Top 1%"] and tiers[-2] == ["Top 5%"] and tiers[0] == ["Rest"]
+    assert udfs.VALUE_TIER([[96], [None]], values) == "Top 5%"
+
+
+def test_clv_why_gives_the_reason_for_the_same_arguments():
+    assert udfs.CLV_WHY("CLV", 50, 0.8, 1.5) == (
+        "#VALUE! CLV: churn is a fraction between 0 and 1 (write 40% or 0.4), got 1.5"
+    )
+    assert udfs.CLV_WHY("clv", 50, 0.8, 0.05) == ""
+    assert udfs.CLV_WHY("NOPE").startswith("#VALUE! CLV_WHY: 'NOPE' is not a clvxl function")

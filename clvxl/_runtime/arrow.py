@@ -42,7 +42,6 @@ def all_distinct(ids: pa.DictionaryArray) -> bool:
     return len(ids.dictionary) == len(ids)
 
 
-
 def text_array(values: pd.Series) -> pa.Array:
     """``values`` as one contiguous Arrow string array (ids are compared as text).
 

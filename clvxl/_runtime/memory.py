@@ -15,10 +15,9 @@ decay of 0, saved 20 MiB more but made the 10,000,000-row run 10 % slower.)
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import os
+import sys
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -89,7 +88,11 @@ def prompt_release() -> None:
 
 @functools.cache
 def _malloc_trim():
-    """glibc's ``malloc_trim``, or None."""
+    """glibc's ``malloc_trim``, or None (also in Pyodide, which has no C library to load)."""
+    if sys.platform == "emscripten":
+        return None
+    import ctypes.util
+
     name = ctypes.util.find_library("c")
     try:
         return ctypes.CDLL(name).malloc_trim if name else None

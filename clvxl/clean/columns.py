@@ -170,4 +170,3 @@ def find_columns(header: list[str], columns: Mapping[str, str] | None = None) ->
             )
         raise InputError(" ".join(lines))
     return found
-

@@ -51,5 +51,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("clvxl: interrupted; no output was written", file=sys.stderr)
         return 130
-
-

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -22,12 +21,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.set_defaults(func=run_build)
 
     install = subparsers.add_parser(
-        "install-addin", help="copy the CLV ribbon add-in to Excel's start-up folder"
+        "install-addin",
+        help="install the CLV ribbon add-in, configured to run this Python, and check it",
     )
     install.add_argument(
-        "--dest", type=Path, help="folder to copy it to (default: Excel's XLSTART)"
+        "--check", action="store_true", help="only say what is missing for a working button"
     )
+    install.add_argument(
+        "--platform",
+        choices=("windows", "macos"),
+        help="default: this computer's (for installing into another home, with --home)",
+    )
+    install.add_argument("--home", type=Path, help="the user's home folder (default: yours)")
     install.set_defaults(func=run_install)
+
+    lite = subparsers.add_parser(
+        "build-lite",
+        help="write clvxl for xlwings Lite: a pure-Python wheel, main.py and requirements.txt",
+    )
+    lite.add_argument("-o", "--output", type=Path, default=Path("lite"), help="default: lite/")
+    lite.add_argument("--wheel-url", help="the folder URL the wheel will be served from")
+    lite.set_defaults(func=run_build_lite)
 
     frozen = subparsers.add_parser(
         "freeze", help="copy a workbook with clvxl formulas replaced by values"
@@ -37,12 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     frozen.set_defaults(func=run_freeze)
 
 
-def _xlstart() -> Path | None:
-    if sys.platform.startswith("win") and os.environ.get("APPDATA"):
-        return Path(os.environ["APPDATA"]) / "Microsoft" / "Excel" / "XLSTART"
-    if sys.platform == "darwin":
-        return Path.home() / "Library/Group Containers/UBF8T346G9.Office/User Content/Startup/Excel"
-    return None
+def _platform() -> str:
+    return {"win32": "windows", "darwin": "macos"}.get(sys.platform, sys.platform)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -54,27 +64,41 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    """Copy the add-in and say what to do next."""
-    from clvxl.excel import ADDIN
+    """Install (or with ``--check`` only check) the add-in; say what was done or is missing."""
+    from clvxl.excel import ADDIN, installer
 
     if not ADDIN.exists():
         raise InputError(
             f"the add-in is not at {ADDIN}; run scripts/build_addin.py from a clone of clvxl"
         )
-    dest = args.dest or _xlstart()
-    if dest is None:
-        print(
-            f"No Excel on this system. Copy {ADDIN} to Excel's start-up folder (XLSTART) on "
-            "Windows or macOS, or run `clvxl install-addin --dest FOLDER`."
-        )
-        return 0
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ADDIN, dest / ADDIN.name)
-    print(f"Installed {dest / ADDIN.name}.")
+    home = args.home or Path.home()
+    appdata = Path(os.environ["APPDATA"]) if "APPDATA" in os.environ and not args.home else None
+    target = installer.target_for(args.platform or _platform(), home, appdata)
+    if args.check:
+        found = installer.problems(target)
+        for problem in found:
+            print(f"missing: {problem}")
+        print("The add-in is ready." if not found else f"{len(found)} thing(s) to fix.")
+        return 1 if found else 0
+    for line in installer.install(ADDIN, target):
+        print(line)
     print(
-        "Next: restart Excel; the CLV tab has 'Recalculate customers'. For the =CLV() functions on "
-        "Windows, install xlwings' add-in (`xlwings addin install`), set UDF Modules to udfs and click "
-        "Import Functions."
+        "Next: restart Excel; the CLV tab has 'Recalculate customers'. The =CLV() functions "
+        "(Windows): see the README, 'In Excel'."
+    )
+    return 0
+
+
+def run_build_lite(args: argparse.Namespace) -> int:
+    """Write the Lite files and say where each goes."""
+    from clvxl.excel.lite import build_lite
+
+    wheel, main, requirements = build_lite(args.output, args.wheel_url)
+    print(f"{wheel.name}: host it where xlwings Lite can fetch it (cross-origin allowed)")
+    print(f"{main}: paste into the xlwings Lite editor's main.py")
+    print(
+        f"{requirements}: paste into its requirements.txt tab"
+        + ("" if args.wheel_url else f" (replace {wheel.name} by its URL)")
     )
     return 0
 

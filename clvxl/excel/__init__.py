@@ -10,10 +10,10 @@ their worked examples. The template and the ribbon add-in ship in ``templates/``
 from pathlib import Path
 
 from clvxl.excel.book import FileBook, recalc_book
+from clvxl.excel.layout import SHEETS
 from clvxl.excel.workbook import (
     EXCEL_MAX_ROWS,
     SETTING_NAMES,
-    SHEETS,
     build_template,
     read_settings,
     write_result_workbook,

@@ -3,47 +3,118 @@
 The add-in ``clvxl_addin.xlam`` (in ``clvxl/excel/templates``) runs ``import clvxl_addin;
 clvxl_addin.main()`` (xlwings names the module after the add-in file). ``main``
 recalculates the active workbook through :func:`clvxl.excel.book.recalc_book` with an
-:class:`XlwingsBook`, the same function ``clvxl recalc book.xlsx`` runs on a file.
-Every block is written with one ``Range.value`` assignment; Transactions is only read.
+:class:`XlwingsBook`, the same function ``clvxl recalc book.xlsx`` runs on a file, in
+the same layout (:mod:`clvxl.excel.layout`).
+
+What the user waits for is kept short: Excel's values are taken as one 2-D array and
+typed column by column (no per-value Python), only the tables the workbook's sheets
+show are computed, and each sheet gets one 2-D block in one ``Range.value`` write.
+Transactions is only read. Any clvxl error is shown in a message box, in words.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
-import xlwings as xw
 
+from clvxl.errors import ClvxlError
+from clvxl.excel import layout
 from clvxl.excel.book import recalc_book
-from clvxl.excel.workbook import SETTING_NAMES, analysis_blocks
+from clvxl.excel.workbook import SETTING_NAMES
 from clvxl.recalc import RecalcResult
 from clvxl.sources import RawLog
 
-__all__ = ["XlwingsBook", "main"]
+__all__ = ["XlwingsBook", "main", "sheet_grid", "typed_columns"]
+
+_EXACT = 2.0**53  # floats up to here hold every integer exactly
 
 
-def _rows(frame: pd.DataFrame, title: str | None = None) -> list[list]:
-    """Header and values as one rectangular block (a title row on top when given)."""
-    values = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
-    block = [[str(c) for c in frame.columns], *values]
-    if title is not None:
-        block.insert(0, [title] + [None] * (len(frame.columns) - 1))
-    return block
+def typed_columns(values: np.ndarray) -> pd.DataFrame:
+    """A 2-D array as Excel hands it over (header row first, None for empty cells) as a
+    DataFrame with typed columns: numbers as floats (whole numbers as nullable
+    integers, so ids such as 123.0 read as "123"), dates as datetimes, the rest as is.
+
+    Examples
+    --------
+    >>> grid = np.array([["id", "amount"], [123.0, 9.5], [None, None]], dtype=object)
+    >>> frame = typed_columns(grid)
+    >>> frame.dtypes.astype(str).tolist(), frame["id"].tolist()
+    (['Int64', 'float64'], [123, <NA>])
+    """
+    header = [("" if h is None else str(h)).strip() for h in values[0]]
+    columns = {}
+    for i, name in enumerate(header):
+        column = pd.Series(values[1:, i]).infer_objects()
+        if pd.api.types.is_float_dtype(column.dtype):
+            finite = column.to_numpy()[np.isfinite(column.to_numpy())]
+            if len(finite) and (finite == np.round(finite)).all() and np.abs(finite).max() < _EXACT:
+                column = column.astype("Int64")
+        columns[name] = column
+    return pd.DataFrame(columns)
+
+
+def _cells(frame: pd.DataFrame) -> np.ndarray:
+    """A frame's values as an object array Excel takes: None for missing, datetimes."""
+    out = np.empty(frame.shape, dtype=object)
+    for i, column in enumerate(frame.columns):
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            cells = np.array(values.dt.to_pydatetime(), dtype=object)
+        else:
+            cells = np.array(values.astype(object), dtype=object)
+        cells[values.isna().to_numpy()] = None
+        out[:, i] = cells
+    return out
+
+
+def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
+    """A sheet's layout items as one rectangular 2-D block from A1 (None elsewhere)."""
+    rows = max((item.row + item.height for item in items), default=0)
+    width = max([len(item.block.frame.columns) for item in items if item.block is not None] + [2])
+    grid = np.full((rows, width), None, dtype=object)
+    for item in items:
+        if item.block is not None:
+            row, frame = item.row, item.block.frame
+            if item.block.title is not None:
+                grid[row, 0] = item.block.title
+                row += 1
+            grid[row, : frame.shape[1]] = [layout.label(c, unit) for c in frame.columns]
+            grid[row + 1 : row + 1 + len(frame), : frame.shape[1]] = _cells(frame)
+        elif item.pairs:
+            for i, (name, value) in enumerate(item.pairs):
+                grid[item.row + i, :2] = [name, None if pd.isna(value) else float(value)]
+        else:
+            grid[item.row, 0] = item.text
+    return grid
 
 
 class XlwingsBook:
-    """The open workbook, through exactly these xlwings calls: ``sheets[name]``,
-    ``sheet.tables[name].range`` / ``.resize(range)``, ``range.options(...).value``,
-    ``range.row``, ``range.resize(rows, columns)``, ``names[name].refers_to_range.value``,
+    """The open workbook, through exactly these xlwings calls: ``sheets`` (names and
+    ``sheets[name]``), ``sheet.tables[name].range`` / ``.resize(range)``,
+    ``range.options(np.array, ndim=2, dtype=object, empty=None).value``, ``range.row``,
+    ``range.resize(rows, columns)``, ``names[name].refers_to_range.value``,
     ``sheet.clear_contents()`` and ``sheet[address].value = …``.
     """
 
     def __init__(self, book):
         self.book = book
 
+    def sheet_names(self) -> list[str]:
+        return [sheet.name for sheet in self.book.sheets]
+
     def transactions(self) -> RawLog:
-        table = self.book.sheets["Transactions"].tables["Transactions"]
-        frame = table.range.options(pd.DataFrame, index=False, header=True).value
-        first_row = table.range.row + 1
-        return RawLog.from_frame(frame, "the Transactions table", first_row)
+        try:
+            table = self.book.sheets["Transactions"].tables["Transactions"]
+        except KeyError:
+            raise ClvxlError(
+                "this workbook has no Transactions table on a Transactions sheet: put the "
+                "orders in an Excel table named Transactions (Insert > Table, Table Design > "
+                "Table Name)"
+            ) from None
+        values = table.range.options(np.array, ndim=2, dtype=object, empty=None).value
+        return RawLog.from_frame(
+            typed_columns(values), "the Transactions table", table.range.row + 1
+        )
 
     def settings(self) -> dict[str, object]:
         values = {}
@@ -55,26 +126,32 @@ class XlwingsBook:
         return values
 
     def write_results(self, result: RecalcResult, raw: RawLog) -> None:
-        customers = self.book.sheets["Customers"]
-        customers.clear_contents()
-        block = _rows(result.customers)
-        customers["A1"].value = block
-        customers.tables["Customers"].resize(customers["A1"].resize(len(block), len(block[0])))
-        dashboard = self.book.sheets["Dashboard"]
-        dashboard["A4"].value = _rows(result.kpis)[1:]
-        analysis = self.book.sheets["Analysis"]
-        analysis.clear_contents()
-        row = 1
-        for title, frame in analysis_blocks(result):
-            analysis[f"A{row}"].value = _rows(frame, title)
-            row += len(frame) + 4
-        model = self.book.sheets["Model"]
-        model.clear_contents()
-        model["A1"].value = _rows(result.model, "Fitted models")
-        if len(result.holdout):
-            model[f"A{len(result.model) + 4}"].value = _rows(result.holdout, "Holdout check")
+        present = set(self.sheet_names())
+        sheets = tuple(s for s in layout.OWNED_SHEETS if s in present)
+        unit = result.settings.unit.value
+        for name, items in layout.sheet_items(result, sheets).items():
+            sheet = self.book.sheets[name]
+            grid = sheet_grid(items, unit)
+            sheet.clear_contents()
+            sheet["A1"].value = grid.tolist()
+            if name == "Customers":
+                sheet.tables["Customers"].resize(sheet["A1"].resize(*grid.shape))
+
+
+def _alert(book, message: str) -> None:
+    book.app.alert(message, title="clvxl: Recalculate customers")
 
 
 def main() -> None:
-    """Entry point of the ribbon button: recalculate the workbook that called it."""
-    recalc_book(XlwingsBook(xw.Book.caller()))
+    """Entry point of the ribbon button: recalculate the workbook that called it.
+
+    A clvxl error (a bad row, a missing table, a setting out of range) is shown in a
+    message box in words; nothing in the workbook is changed then.
+    """
+    import xlwings as xw  # only the button needs xlwings; the rest imports without it
+
+    book = xw.Book.caller()
+    try:
+        recalc_book(XlwingsBook(book))
+    except ClvxlError as exc:
+        _alert(book, f"Nothing was changed. {exc}")

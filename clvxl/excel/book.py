@@ -1,10 +1,12 @@
 """One recalculation, two adapters: the ribbon button's workbook and an .xlsx file.
 
 :func:`recalc_book` is what "Recalculate customers" does: read the Transactions table
-and the Settings, recalculate, write every computed block back, each in one write.
+and the Settings, recalculate what the workbook's sheets show (holdout check only with
+a Model sheet, cohorts only with an Analysis sheet), write every computed block back.
 It talks to a :class:`Book`, a small interface with two implementations:
-:class:`FileBook` here (an .xlsx on disk, for ``clvxl recalc book.xlsx``) and
-``XlwingsBook`` in ``clvxl_addin.py`` (the open workbook in Excel). The Transactions
+:class:`FileBook` here (an .xlsx on disk, for ``clvxl recalc book.xlsx``: the copy is
+the book with clvxl's sheets replaced, :mod:`clvxl.excel.refresh`) and
+:class:`~clvxl.excel.addin.XlwingsBook` (the open workbook in Excel). The Transactions
 data is only ever read.
 """
 
@@ -14,7 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from clvxl.excel.workbook import read_settings, write_result_workbook
+from clvxl.excel.layout import tables_for
+from clvxl.excel.refresh import refresh_sheets, refresh_workbook
+from clvxl.excel.workbook import read_settings
 from clvxl.recalc import RecalcResult, Settings, recalculate
 from clvxl.sources import RawLog, read_log
 
@@ -23,6 +27,9 @@ __all__ = ["Book", "FileBook", "recalc_book"]
 
 class Book(Protocol):
     """What a recalculation needs from a workbook."""
+
+    def sheet_names(self) -> list[str]:
+        """The workbook's sheets, by name."""
 
     def transactions(self) -> RawLog:
         """The Transactions table as read, with its sheet rows."""
@@ -37,13 +44,17 @@ class Book(Protocol):
 class FileBook:
     """A workbook file: read from ``source``, the refreshed copy written to ``target``.
 
-    The copy is rebuilt from the template with the Transactions values exactly as
-    read; ``source`` itself is never written. ``sheet`` names the sheet to read when the
-    workbook has no Transactions table (as ``--sheet``).
+    The copy is ``source`` with the sheets clvxl owns rewritten and every other part as
+    it was (:func:`clvxl.excel.refresh.refresh_workbook`); ``source`` itself is never
+    written. ``sheet`` names the sheet to read when the workbook has no Transactions
+    table (as ``--sheet``).
     """
 
     def __init__(self, source: str | Path, target: str | Path, sheet: str | None = None):
         self.source, self.target, self.sheet = Path(source), Path(target), sheet
+
+    def sheet_names(self) -> list[str]:
+        return list(refresh_sheets(self.source))
 
     def transactions(self) -> RawLog:
         return read_log(self.source, self.sheet)
@@ -52,7 +63,7 @@ class FileBook:
         return read_settings(self.source)
 
     def write_results(self, result: RecalcResult, raw: RawLog) -> None:
-        write_result_workbook(self.target, raw.table, result)
+        refresh_workbook(self.source, self.target, result)
 
 
 def recalc_book(
@@ -74,6 +85,7 @@ def recalc_book(
     """
     raw = book.transactions()
     values = {**book.settings(), **(overrides or {})}
-    result = recalculate(raw, Settings.from_mapping(values), **options)
+    tables = tables_for(book.sheet_names())
+    result = recalculate(raw, Settings.from_mapping(values), tables=tables, **options)
     book.write_results(result, raw)
     return result

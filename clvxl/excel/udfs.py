@@ -6,10 +6,18 @@ xlwings on Windows (``UDF_MODULES = udfs`` in the add-in's xlwings.conf sheet) a
 the Office.js runtimes (xlwings Lite / Server); elsewhere the decorators leave the
 functions as plain Python, which is how the tests call them.
 
-Errors: a wrong argument returns text that starts with the Excel error it stands for
-and says what is wrong, e.g. ``#VALUE! CLV: churn must be between 0 and 1, got 1.5``.
-Classic xlwings would otherwise put a Python traceback in the cell; text keeps the
-reason visible, and any formula that uses the cell still fails as Excel would.
+Errors: in the Office.js runtimes (xlwings Lite and Server) a wrong argument gives a
+real Excel error value (``#VALUE!``, ``#NUM!``, ``#N/A``), so ``SUM``, ``ISERROR`` and
+``IFERROR`` treat it as they treat Excel's own; ``=CLV_WHY("CLV", A2, B2, C2)`` gives
+the reason in words for the same arguments. Classic xlwings (Windows) shows the error
+as text starting with the error's name and the reason, e.g.
+``#VALUE! CLV: churn is a fraction between 0 and 1 (write 40% or 0.4), got 1.5``:
+its VBA wrapper turns what Python returns into a cell value and has no error route.
+
+Arguments, one rule for all: a whole column (``B:B``) loses its trailing blank cells
+and a text header above numbers; a blank required argument "is empty"; TRUE/FALSE
+are refused (not taken as 1/0); margins, rates and churn are fractions from 0 to 1,
+``"40%"`` is 0.40 and 40 is refused with that hint; numbers given as text are refused.
 
 Ranges: pass whole columns; results of column arguments come back as one column
 (one call per column, never one per row). Table functions (``CUSTOMERS``,
@@ -19,6 +27,7 @@ Ranges: pass whole columns; results of column arguments come back as one column
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -41,6 +50,7 @@ __all__ = [
     "CLV",
     "CLV_PREDICTED",
     "CLV_SIMPLE",
+    "CLV_WHY",
     "COGS",
     "CUSTOMERS",
     "CUSTOMER_VALUE",
@@ -58,19 +68,105 @@ __all__ = [
 ]
 
 
-def _values(value):
-    """Excel's blank → NaN; a range (list of lists) → a flat array; a cell → a float."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        flat = np.asarray(value, dtype=object).ravel()
-        return np.array([np.nan if v is None else v for v in flat], dtype=object)
-    return np.nan if value is None else value
+#: Arguments that are fractions from 0 to 1 (the one rule for margins, rates, churn).
+FRACTIONS = frozenset({"margin", "gross_margin", "churn", "discount_rate"})
+#: The Office.js runtimes turn a returned "#VALUE!" into a real error value.
+_OFFICE_JS = os.environ.get("XLWINGS_ON_SERVER") == "true"
+#: The functions by Excel name, unwrapped, for CLV_WHY.
+_FUNCTIONS: dict[str, Callable] = {}
+
+
+def _blank(value) -> bool:
+    """An empty cell as each runtime sends it: None, Pyodide's JsNull, NaN, ""."""
+    if value is None or type(value).__name__ == "JsNull":
+        return True
+    if isinstance(value, float):
+        return value != value
+    return isinstance(value, str) and not value.strip()
+
+
+def _flat(value) -> list:
+    """A range (list of lists, list, array) as one list; a cell as a list of one."""
+    if isinstance(value, np.ndarray):
+        return list(value.ravel())
+    if isinstance(value, (list, tuple)):
+        return [v for row in value for v in (row if isinstance(row, (list, tuple)) else [row])]
+    return [value]
+
+
+def _is_range(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray))
+
+
+def _trimmed(cells: list) -> list:
+    """A column's cells without its trailing blanks (whole columns such as ``B:B``)."""
+    end = len(cells)
+    while end and _blank(cells[end - 1]):
+        end -= 1
+    return cells[:end]
+
+
+def _number(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name} must be a number, got a logical (TRUE/FALSE)")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%") and name in FRACTIONS:
+            try:
+                return float(text[:-1]) / 100
+            except ValueError:
+                pass
+        raise InputError(f"{name} must be a number, got the text {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+
+
+def _numbers(value, name: str):
+    """An argument as numbers: a float for a cell, a 1-D array for a range.
+
+    Examples
+    --------
+    >>> _numbers([["amount"], [10.0], [2.5], [None], [None]], "revenue").tolist()
+    [10.0, 2.5]
+    >>> _numbers("40%", "margin")
+    0.4
+    >>> _numbers(40, "margin")
+    Traceback (most recent call last):
+    ...
+    clvxl.errors.InputError: margin is a fraction between 0 and 1 (write 40% or 0.4), got 40
+    """
+    cells = _trimmed(_flat(value))
+    if cells and _is_range(value) and isinstance(cells[0], str) and len(cells) > 1:
+        cells = cells[1:]  # a header above the numbers
+    if not cells:
+        raise InputError(f"{name} is empty")
+    for i, cell in enumerate(cells):
+        if _blank(cell):
+            where = f" (cell {i + 1} of the range)" if len(cells) > 1 else ""
+            raise InputError(f"{name} is empty{where}")
+    numbers = np.array([_number(c, name) for c in cells], dtype=float)
+    if name in FRACTIONS:
+        bad = numbers[(numbers < 0) | (numbers > 1)]
+        if len(bad):
+            raise InputError(
+                f"{name} is a fraction between 0 and 1 (write 40% or 0.4), got {bad[0]:g}"
+            )
+    return numbers if _is_range(value) and len(numbers) > 1 else float(numbers[0])
+
+
+def _optional(value, name: str, default):
+    return (
+        default
+        if _blank(value) or (_is_range(value) and not _trimmed(_flat(value)))
+        else _numbers(value, name)
+    )
 
 
 def _column(values) -> list:
     """Flatten a range to one list (Excel passes a column as a list of lists or a list)."""
-    if not isinstance(values, (list, tuple, np.ndarray)):
-        return [values]
-    return [v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v for v in values]
+    return _flat(values)
 
 
 def _cell(result):
@@ -85,14 +181,19 @@ def _excel(name: str, description: str, **arguments: str) -> Callable:
     """Register ``f`` as the Excel function ``name`` with help text, and map errors."""
 
     def wrap(f: Callable) -> Callable:
+        _FUNCTIONS[name] = f
+
         @functools.wraps(f)
         def call(*args, **kwargs):
             try:
                 return f(*args, **kwargs)
             except ClvxlError as exc:
-                text = " ".join(str(exc).splitlines()[:3])
-                return f"{exc.excel_error} {name}: {text}"
+                if _OFFICE_JS:
+                    return exc.excel_error  # a real error value; CLV_WHY says why
+                return f"{exc.excel_error} {name}: {_reason(exc)}"
             except Exception as exc:  # never a traceback in a cell
+                if _OFFICE_JS:
+                    return "#VALUE!"
                 return f"#VALUE! {name}: {type(exc).__name__}: {exc}"
 
         call.__name__ = name
@@ -104,13 +205,8 @@ def _excel(name: str, description: str, **arguments: str) -> Callable:
     return wrap
 
 
-def _numbers(value, name: str):
-    value = _values(value)
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be numbers") from None
-    return array
+def _reason(exc: Exception) -> str:
+    return " ".join(str(exc).splitlines()[:3])
 
 
 def _counts(customers_start, customers_end, new_customers):
@@ -118,7 +214,7 @@ def _counts(customers_start, customers_end, new_customers):
     return (
         _numbers(customers_start, "customers_start"),
         _numbers(customers_end, "customers_end"),
-        _numbers(0 if new_customers is None else new_customers, "new_customers"),
+        _optional(new_customers, "new_customers", 0.0),
     )
 
 
@@ -212,7 +308,7 @@ def ARPU(revenue, customers, months=1):
         metrics.arpu(
             _numbers(revenue, "revenue"),
             _numbers(customers, "customers"),
-            _numbers(1 if months is None else months, "months"),
+            _optional(months, "months", 1.0),
         )
     )
 
@@ -241,7 +337,7 @@ def CLV_SIMPLE(aov, frequency, lifespan, margin=1):
             _numbers(aov, "aov"),
             _numbers(frequency, "frequency"),
             _numbers(lifespan, "lifespan"),
-            _numbers(1 if margin is None else margin, "margin"),
+            _optional(margin, "margin", 1.0),
         )
     )
 
@@ -255,7 +351,7 @@ def CLV_SIMPLE(aov, frequency, lifespan, margin=1):
     discount_rate="Discount rate per period (optional)",
 )
 def CLV(arpu, gross_margin, churn, discount_rate=None):
-    rate = None if discount_rate is None else _numbers(discount_rate, "discount_rate")
+    rate = _optional(discount_rate, "discount_rate", None)
     return _cell(
         metrics.clv(
             _numbers(arpu, "arpu"),
@@ -309,7 +405,7 @@ def CAC_PAYBACK(cac, arpu, gross_margin):
     m="Monetary score 1-5",
 )
 def RFM_SEGMENT(r, f, m):
-    return _cell(rfm.rfm_segment(_values(r), _values(f), _values(m)))
+    return _cell(rfm.rfm_segment(_numbers(r, "R"), _numbers(f, "F"), _numbers(m, "M")))
 
 
 @_excel(
@@ -319,18 +415,33 @@ def RFM_SEGMENT(r, f, m):
     all_values="All customers' values (a column)",
 )
 def VALUE_TIER(value, all_values):
-    return tiers.value_tier(float(_numbers(value, "value")), _numbers(all_values, "all_values"))
+    population = np.atleast_1d(_numbers(all_values, "all_values"))
+    values = np.atleast_1d(_numbers(value, "value"))
+    if len(values) == len(population) and (values == population).all():
+        labels = tiers.value_tiers(population).astype(str)  # the column itself: one pass
+    else:
+        labels = [tiers.value_tier(v, population) for v in values]
+    return _cell(np.asarray(labels, dtype=object))
 
 
 def _log(customer_ids, dates, amounts) -> RawLog:
+    """Three columns as a log: trailing all-blank rows dropped (whole columns), and a
+    header row when the first amount is text without a digit (``amount``)."""
     ids, when, money = _column(customer_ids), _column(dates), _column(amounts)
+    first = 1
+    if money and isinstance(money[0], str) and not any(c.isdigit() for c in money[0]):
+        ids, when, money, first = ids[1:], when[1:], money[1:], 2
+    end = max(len(ids), len(when), len(money))
+    while end and all(end > len(c) or _blank(c[end - 1]) for c in (ids, when, money)):
+        end -= 1
+    ids, when, money = ids[:end], when[:end], money[:end]
     if not (len(ids) == len(when) == len(money)):
         raise InputError(
             f"customer_ids, dates and amounts must be columns of the same length, "
             f"got {len(ids)}, {len(when)} and {len(money)} rows"
         )
     table = pd.DataFrame({"customer_id": ids, "date": when, "amount": money}, dtype=object)
-    return RawLog.from_frame(table, "the ranges", first_row=1)
+    return RawLog.from_frame(table, "the ranges", first_row=first)
 
 
 def _table(frame: pd.DataFrame) -> list[list]:
@@ -376,9 +487,8 @@ def CUSTOMERS(
 
 
 def _bgnbd(r, alpha, a, b, unit="weeks") -> bgnbd.BetaGeoModel:
-    return bgnbd.BetaGeoModel(
-        r=float(r), alpha=float(alpha), a=float(a), b=float(b), time_unit=unit or "weeks"
-    )
+    params = {k: _numbers(v, k) for k, v in {"r": r, "alpha": alpha, "a": a, "b": b}.items()}
+    return bgnbd.BetaGeoModel(**params, time_unit=unit or "weeks")
 
 
 @_excel(
@@ -464,7 +574,9 @@ def CLV_PREDICTED(
     unit="weeks",
 ):
     unit = unit or "weeks"
-    spend = gammagamma.GammaGammaModel(p=float(p), q=float(q), v=float(v))
+    spend = gammagamma.GammaGammaModel(
+        **{k: _numbers(x, k) for k, x in {"p": p, "q": q, "v": v}.items()}
+    )
     return _cell(
         predict.predicted_clv(
             _bgnbd(r, alpha, a, b, unit),
@@ -473,9 +585,9 @@ def CLV_PREDICTED(
             _numbers(recency, "recency"),
             _numbers(T, "T"),
             _numbers(monetary, "monetary"),
-            horizon_months=12.0 if horizon is None else float(horizon),
-            discount_rate=0.1 if discount_rate is None else float(discount_rate),
-            margin=1.0 if margin is None else float(margin),
+            horizon_months=_optional(horizon, "horizon", 12.0),
+            discount_rate=_optional(discount_rate, "discount_rate", 0.1),
+            margin=_optional(margin, "margin", 1.0),
             unit=unit,
         )
     )
@@ -495,3 +607,22 @@ def FIT_BGNBD(frequency, recency, T):
         *[[k, v] for k, v in m.params.items()],
         ["log-likelihood", m.loglik],
     ]
+
+
+@_excel(
+    "CLV_WHY",
+    "Why a clvxl function gives an error for these arguments, in words (empty: no error).",
+    function_name='The function\'s name, e.g. "CLV"',
+    args="The arguments given to that function, in its order",
+)
+def CLV_WHY(function_name, *args):
+    name = str(function_name or "").strip().upper()
+    if name not in _FUNCTIONS or name == "CLV_WHY":
+        raise InputError(
+            f"{function_name!r} is not a clvxl function; give one of {', '.join(sorted(_FUNCTIONS))}"
+        )
+    try:
+        _FUNCTIONS[name](*args)
+    except ClvxlError as exc:
+        return f"{exc.excel_error} {name}: {_reason(exc)}"
+    return ""

@@ -1,28 +1,36 @@
 """The clvxl workbook: Dashboard, Customers, Transactions, Analysis, Model, Settings, Help.
 
-Built with XlsxWriter, in one pass, written atomically (:func:`clvxl.output.write_atomic`).
-Every value that comes from data is written as a value: text stays text even when it
-starts with ``=``, ``+``, ``-`` or ``@`` (``strings_to_formulas`` is off), so a customer
-id such as ``=HYPERLINK(...)`` can never become a live formula. Charts are native Excel
-charts over the Analysis sheet, so they render without Python.
+Built with XlsxWriter following :mod:`clvxl.excel.layout` (the layout the ribbon button
+writes too), written atomically (:func:`clvxl.output.write_atomic`). The body rows of
+the two big tables (Customers, Transactions) are written as sheet XML by
+:mod:`clvxl.excel.sheetxml`; everything else by XlsxWriter. Every value that comes from
+data is written as a value: text stays text even when it starts with ``=``, ``+``,
+``-`` or ``@``, so a customer id such as ``=HYPERLINK(...)`` can never become a live
+formula. Charts are native Excel charts over the Analysis sheet (:data:`layout.CHARTS`).
 
 The Settings sheet holds one named cell per setting (:data:`SETTING_NAMES`); a
 recalculation of a workbook reads them back with :func:`read_settings`.
+:func:`build_sheets` writes only some sheets, for :mod:`clvxl.excel.refresh` to put
+into a user's workbook.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_range, xl_rowcol_to_cell
 
 from clvxl.analytics import tiers
 from clvxl.errors import InputError
+from clvxl.excel import layout, sheetxml
 from clvxl.excel.calculator import EXAMPLES
+from clvxl.excel.layout import SHEETS, Block, Item
 from clvxl.models import PURCHASE_MODELS, REGISTRY
 from clvxl.output import write_atomic
 from clvxl.recalc import RecalcResult, Settings, recalculate
@@ -30,28 +38,21 @@ from clvxl.sources import demo_log, sheet_rows
 from clvxl.units import UNIT_NAMES
 
 __all__ = [
+    "EXCEL_MAX_COLUMNS",
     "EXCEL_MAX_ROWS",
     "SETTING_NAMES",
     "SHEETS",
-    "analysis_blocks",
+    "build_sheets",
     "build_template",
+    "check_fits",
     "read_settings",
+    "typed_log",
     "write_result_workbook",
 ]
 
 EXCEL_MAX_ROWS = 1_048_576
-
-#: The sheets, in order (Calculator only in the template).
-SHEETS = (
-    "Dashboard",
-    "Customers",
-    "Transactions",
-    "Analysis",
-    "Model",
-    "Calculator",
-    "Settings",
-    "Help",
-)
+EXCEL_MAX_COLUMNS = 16_384
+EXCEL_MAX_CHARS = 32_767  # characters in one cell
 
 #: Settings key → (defined name, label on the Settings sheet, help text).
 SETTING_NAMES: dict[str, tuple[str, str, str]] = {
@@ -86,32 +87,6 @@ SETTING_NAMES: dict[str, tuple[str, str, str]] = {
         "Purchase model",
         " or ".join(f"{n} ({REGISTRY[n].label})" for n in PURCHASE_MODELS) + ".",
     ),
-}
-
-_FRIENDLY = {
-    "customer_id": "Customer",
-    "first_purchase": "First purchase",
-    "last_purchase": "Last purchase",
-    "orders": "Orders",
-    "frequency": "Repeat purchases",
-    "recency": "Recency",
-    "T": "Age (T)",
-    "revenue": "Revenue",
-    "aov": "AOV",
-    "monetary": "Avg repeat value",
-    "r_score": "R",
-    "f_score": "F",
-    "m_score": "M",
-    "rfm": "RFM",
-    "segment": "Segment",
-    "value_tier": "Value tier",
-    "clv_historic": "Historic CLV",
-    "p_alive": "P(alive)",
-    "expected_purchases": "Expected purchases",
-    "expected_avg_value": "Expected avg value",
-    "clv": "Predicted CLV",
-    "clv_low": "Predicted CLV, 90 % low",
-    "clv_high": "Predicted CLV, 90 % high",
 }
 
 _HELP = [
@@ -149,53 +124,328 @@ _HELP = [
 ]
 
 
+#: Number format per column kind (:func:`clvxl.excel.layout.kind`).
+NUMBER_FORMATS = {
+    "date": "yyyy-mm-dd",
+    "month": "yyyy-mm",
+    "int": "#,##0",
+    "money": "#,##0.00",
+    "pct": "0.0%",
+    "dec": "#,##0.00",
+    "param": "#,##0.0###",
+    "text": None,
+}
+_MAX_WIDTH = 60
+
+
+def _formats(book) -> dict[str, object]:
+    f = {k: book.add_format({"num_format": v} if v else {}) for k, v in NUMBER_FORMATS.items()}
+    f.update(
+        title=book.add_format({"bold": True, "font_size": 16, "font_color": "#1F4E78"}),
+        bold=book.add_format({"bold": True}),
+        header=book.add_format({"bold": True, "text_wrap": True, "valign": "bottom"}),
+        wrap=book.add_format({"text_wrap": True, "valign": "top"}),
+        note=book.add_format({"font_color": "#595959"}),
+        kpi_label=book.add_format({"font_color": "#595959"}),
+        input=book.add_format({"bg_color": "#FFF2CC", "border": 1}),
+        input_date=book.add_format(
+            {"bg_color": "#FFF2CC", "border": 1, "num_format": "yyyy-mm-dd"}
+        ),
+        input_pct=book.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.0%"}),
+        input_money=book.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "#,##0.00"}),
+    )
+    for name in ("int", "money", "pct", "dec"):
+        f[f"kpi_{name}"] = book.add_format(
+            {"bold": True, "font_size": 13, "num_format": NUMBER_FORMATS[name]}
+        )
+    return f
+
+
 def _clean(value):
     """A cell value XlsxWriter writes as a value: NaN → blank, numpy → Python."""
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and not np.isfinite(value)):
         return None
     if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.to_pydatetime()
+        return value.to_pydatetime()
     if isinstance(value, np.generic):
-        return value.item()
-    if value is pd.NaT:
-        return None
+        return _clean(value.item())
     return value
 
 
-def _write_table(
-    book,
-    sheet,
-    frame: pd.DataFrame,
-    name: str,
-    headers: list[str],
-    formats: dict[str, object] | None = None,
-    first_row: int = 0,
-) -> None:
-    """Write ``frame`` as an Excel Table, column by column (values only)."""
-    formats = formats or {}
-    n = len(frame)
-    for col, column in enumerate(frame.columns):
-        values = [_clean(v) for v in frame[column].tolist()]
-        if n:
-            sheet.write_column(first_row + 1, col, values, formats.get(column))
-        sheet.set_column(col, col, max(10, min(40, len(headers[col]) + 4)), formats.get(column))
+def _width(values: pd.Series, what: str, header: str) -> float:
+    """A column width that fits the header (on two lines at most) and the longest value
+    as its format shows it."""
+    head = max(len(header) / 2 + 1, max((len(w) for w in header.split()), default=0))
+    if not len(values):
+        return min(max(10, head + 2), _MAX_WIDTH)
+    if what in ("date", "month"):
+        longest = 10
+    elif what in ("int", "money", "dec", "param", "pct"):
+        finite = pd.to_numeric(values, errors="coerce").abs()
+        top = float(finite.max()) if finite.notna().any() else 0.0
+        decimals = {"int": 0, "money": 2, "dec": 2, "param": 4, "pct": 1}[what]
+        scaled = top * 100 if what == "pct" else top
+        longest = len(f"{scaled:,.{decimals}f}") + 2
+    else:
+        longest = int(values.astype(str).str.len().max())
+    return min(max(8, head, longest) + 2, _MAX_WIDTH)
+
+
+def _kpi_format(name: str, f) -> object:
+    lowered = name.lower()
+    if "rate" in lowered or "share" in lowered or "bring" in lowered:
+        return f["kpi_pct"]
+    if name.split(" ")[0] in ("Customers", "Orders"):
+        return f["kpi_int"]
+    if lowered.startswith(("purchase frequency", "ltv:cac", "expected purchases")):
+        return f["kpi_dec"]
+    return f["kpi_money"]
+
+
+def _write_block(
+    book, sheet, row: int, block: Block, f, unit: str, widths: dict
+) -> tuple[int, int]:
+    """Write a block at ``row``; returns the rows its data covers (first, last)."""
+    frame = block.frame
+    kinds = [layout.kind(c, frame[c]) for c in frame.columns]
+    headers = [layout.label(c, unit) for c in frame.columns]
+    if block.title is not None:
+        sheet.write_string(row, 0, block.title, f["bold"])
+        row += 1
+    for col, (column, what, header) in enumerate(zip(frame.columns, kinds, headers, strict=True)):
+        widths[col] = max(widths.get(col, 0), _width(frame[column], what, header))
+        if block.table is None:
+            sheet.write_string(row, col, header, f["header"])
+            values = [_clean(v) for v in frame[column].tolist()]
+            sheet.write_column(row + 1, col, values, f[what] if what != "text" else None)
+        else:
+            sheet.set_column(col, col, widths[col], f[what] if what != "text" else None)
+    if block.table is not None:
+        _add_table(sheet, row, len(frame), headers, block.table, f["header"])
+    sheet.set_row(row, 30)  # headers wrap onto two lines within the fitted widths
+    return row + 1, row + len(frame)
+
+
+#: Each Excel Table's full range by name: XlsxWriter is given a one-row table (its
+#: overlap check visits every cell: a second for 100,000 × 21) and the range is set
+#: in the table part afterwards (:func:`_finish_package`).
+_TableSizes = dict[str, str]
+
+
+def _add_table(sheet, row: int, rows: int, headers: list[str], name: str, header=None) -> None:
+    last_col = max(len(headers) - 1, 0)
     sheet.add_table(
-        first_row,
+        row,
         0,
-        first_row + max(n, 1),
-        max(len(headers) - 1, 0),
+        row + 1,
+        last_col,
         {
             "name": name,
             "style": "Table Style Medium 2",
-            "columns": [{"header": h} for h in headers],
+            "columns": [{"header": h, "header_format": header} for h in headers],
         },
     )
+    sheet.table_sizes = {
+        **getattr(sheet, "table_sizes", {}),
+        name: xl_range(row, 0, row + max(rows, 1), last_col),
+    }
+
+
+def _write_items(book, sheet, items: list[Item], f, unit: str) -> dict[str, tuple[int, int, Block]]:
+    """Write a sheet's layout items; returns each block's data rows by title."""
+    widths: dict[int, float] = {}
+    placed = {}
+    for item in items:
+        if item.block is not None:
+            first, last = _write_block(book, sheet, item.row, item.block, f, unit, widths)
+            placed[item.block.title] = (first, last, item.block)
+        elif item.pairs:
+            for i, (name, value) in enumerate(item.pairs):
+                sheet.write_string(item.row + i, 0, name, f["kpi_label"])
+                value = _clean(value)
+                if value is None:
+                    sheet.write_string(item.row + i, 1, "n/a", f["kpi_label"])
+                else:
+                    sheet.write_number(item.row + i, 1, value, _kpi_format(name, f))
+            widths[0] = max(widths.get(0, 0), max(len(n) for n, _ in item.pairs) + 2)
+            widths[1] = max(widths.get(1, 0), 16)
+        else:
+            sheet.write_string(item.row, 0, item.text, f[item.style])
+            if item.style == "title":
+                sheet.set_row(item.row, 26)
+    if not any(i.block is not None and i.block.table for i in items):
+        for col, width in widths.items():
+            sheet.set_column(col, col, width)
+    return placed
+
+
+def _chart(book, spec: layout.ChartSpec, where: tuple[int, int, Block], unit: str):
+    first, last, block = where
+    names = list(block.frame.columns)
+    chart = book.add_chart({"type": spec.kind})
+    if spec.rows:  # one series per row of the block, over the period columns
+        periods = [i for i, c in enumerate(names) if isinstance(c, (int, np.integer)) and c > 0]
+        for row in range(first, min(last, first + spec.rows - 1) + 1):
+            chart.add_series(
+                {
+                    "name": ["Analysis", row, 0],
+                    "categories": ["Analysis", first - 1, periods[0], first - 1, periods[-1]],
+                    "values": ["Analysis", row, periods[0], row, periods[-1]],
+                }
+            )
+    for i, (column, kind, secondary) in enumerate(spec.series):
+        part = chart if i == 0 else book.add_chart({"type": kind})
+        col = names.index(column)
+        part.add_series(
+            {
+                "name": layout.label(column, unit),
+                "categories": ["Analysis", first, 0, last, 0],
+                "values": ["Analysis", first, col, last, col],
+                "y2_axis": secondary,
+                **(
+                    {"data_labels": {"value": True, "num_format": spec.y_format}}
+                    if spec.kind == "bar"
+                    else {}
+                ),
+                **({"marker": {"type": "circle"}} if kind == "line" else {}),
+            }
+        )
+        if part is not chart:
+            part.set_y2_axis({"name": spec.y2_title, "num_format": "#,##0"})
+            chart.combine(part)
+    # A bar chart's value axis is its x axis.
+    value_axis, category_axis = (
+        ("set_x_axis", "set_y_axis") if spec.kind == "bar" else ("set_y_axis", "set_x_axis")
+    )
+    getattr(chart, value_axis)(
+        {
+            "name": spec.x_title if spec.kind == "bar" else spec.y_title,
+            "num_format": spec.y_format or "#,##0",
+            **({"max": spec.y_max} if spec.y_max is not None else {}),
+        }
+    )
+    getattr(chart, category_axis)(
+        {
+            "name": spec.y_title if spec.kind == "bar" else spec.x_title,
+            **({"reverse": True} if spec.kind == "bar" else {}),
+        }
+    )
+    chart.set_title({"name": spec.title, "name_font": {"size": 12}})
+    chart.set_legend(
+        {"position": "bottom"} if spec.rows or len(spec.series) > 1 else {"none": True}
+    )
+    chart.set_size({"width": spec.size[0], "height": spec.size[1]})
+    return chart
 
 
 def build_template(path: str | Path) -> Path:
     """Write the template: the demo log recalculated, with the Calculator sheet."""
     raw = demo_log()
     return write_result_workbook(path, raw.table, recalculate(raw), calculator=True)
+
+
+def _check_headers(headers: list[str], what: str) -> None:
+    if len(headers) > EXCEL_MAX_COLUMNS:
+        raise InputError(
+            f"{what} has {len(headers):,} columns, more than an Excel sheet holds "
+            f"({EXCEL_MAX_COLUMNS:,}); write .parquet or .csv instead"
+        )
+    seen: dict[str, str] = {}
+    for i, header in enumerate(headers, start=1):
+        if not header.strip():
+            raise InputError(f"{what}: column {i} has an empty header; an Excel table needs one")
+        key = header.strip().lower()
+        if key in seen:
+            raise InputError(
+                f"{what}: the headers {seen[key]!r} and {header!r} differ only in case or spaces; "
+                "Excel table headers must be distinct: rename one"
+            )
+        seen[key] = header
+
+
+def check_fits(frame: pd.DataFrame, what: str, first_row: int = 2) -> None:
+    """Refuse, before writing, a table an Excel sheet cannot hold whole.
+
+    Too many rows or columns, empty or duplicate headers (Excel compares them without
+    case), cells over 32,767 characters, or list, struct and binary values, which
+    have no cell type.
+
+    Examples
+    --------
+    >>> check_fits(pd.DataFrame({"id": ["a"], "ID": ["b"]}), "Transactions")
+    Traceback (most recent call last):
+    ...
+    clvxl.errors.InputError: Transactions: the headers 'id' and 'ID' differ only in case or spaces; Excel table headers must be distinct: rename one
+    """
+    if len(frame) >= EXCEL_MAX_ROWS:
+        raise InputError(
+            f"{what}: {len(frame):,} rows do not fit on an Excel sheet ({EXCEL_MAX_ROWS - 1:,} "
+            "below the header at most); write .parquet or .csv instead"
+        )
+    _check_headers([str(c) for c in frame.columns], what)
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_datetime64_any_dtype(
+            values.dtype
+        ):
+            continue
+        if isinstance(values.dtype, pd.ArrowDtype) and not pd.api.types.is_string_dtype(
+            values.dtype
+        ):
+            raise InputError(
+                f"{what}: column {column!r} holds {values.dtype} values, which a cell cannot hold"
+            )
+        present = values.dropna()
+        odd = present.map(
+            lambda v: isinstance(v, (list, tuple, dict, set, bytes, bytearray, np.ndarray))
+        )
+        if odd.any():
+            row = first_row + int(np.flatnonzero(odd.to_numpy())[0])
+            kind_ = type(present[odd].iloc[0]).__name__
+            raise InputError(
+                f"{what}: column {column!r} holds {kind_} values (row {row}), which a cell cannot "
+                "hold; write .parquet instead"
+            )
+        lengths = present.astype(str).str.len()
+        if len(lengths) and int(lengths.max()) > EXCEL_MAX_CHARS:
+            row = first_row + int(values.index.get_loc(lengths.idxmax()))
+            raise InputError(
+                f"{what}: column {column!r}, row {row}: {int(lengths.max()):,} characters, more "
+                f"than an Excel cell holds ({EXCEL_MAX_CHARS:,}); write .parquet or .csv instead"
+            )
+
+
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d+)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+
+
+def typed_log(frame: pd.DataFrame) -> pd.DataFrame:
+    """A text log's columns as Excel should hold them: a column whose every value is a
+    plain number (no leading zeros, at most 15 digits before the point, so ids keep
+    every digit) becomes numbers, one whose every value is an ISO date becomes dates;
+    every other column stays text. The frame given is not changed.
+
+    Examples
+    --------
+    >>> t = typed_log(pd.DataFrame({"id": ["007", "8"], "n": ["1.5", "-2"], "d": ["2024-01-02", ""]}))
+    >>> t["id"].tolist(), t["n"].tolist(), str(t["d"].dtype)
+    (['007', '8'], [1.5, -2.0], 'datetime64[ns]')
+    """
+    out = {}
+    for column in frame.columns:
+        values = frame[column]
+        if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object):
+            out[column] = values
+            continue
+        text = values.astype("string").str.strip()
+        present = text[text.notna() & (text != "")]
+        if len(present) and present.str.fullmatch(_NUMBER.pattern).all():
+            out[column] = pd.to_numeric(text.where(text != ""), errors="raise").astype(float)
+        elif len(present) and present.str.fullmatch(_ISO_DATE.pattern).all():
+            out[column] = pd.to_datetime(text.where(text != ""), format="ISO8601")
+        else:
+            out[column] = values
+    return pd.DataFrame(out, index=frame.index)
 
 
 def write_result_workbook(
@@ -208,22 +458,33 @@ def write_result_workbook(
     path : str or Path
         The ``.xlsx`` to write.
     transactions : DataFrame
-        The Transactions table exactly as read (written back value for value).
+        The Transactions table as read; text columns that hold only numbers or ISO
+        dates are written typed (:func:`typed_log`), so ``SUM`` works on them.
     result : RecalcResult
         What :func:`clvxl.recalc.recalculate` computed.
     calculator : bool
         Add the Calculator sheet (live clvxl formulas with their values cached), as
         the template has.
     """
-    if len(result.customers) >= EXCEL_MAX_ROWS or len(transactions) >= EXCEL_MAX_ROWS:
-        raise InputError(
-            f"{max(len(result.customers), len(transactions)):,} rows do not fit on an Excel "
-            f"sheet ({EXCEL_MAX_ROWS:,} rows at most); write .parquet or .csv instead"
-        )
-    return write_atomic(path, lambda tmp: _build(tmp, transactions, result, calculator))
+    check_fits(transactions, "Transactions")
+    check_fits(result.customers, "Customers")
+    sheets = tuple(n for n in SHEETS if calculator or n != "Calculator")
+    typed = typed_log(transactions)
+    return write_atomic(path, lambda tmp: build_sheets(tmp, result, sheets, typed))
 
 
-def _build(path: Path, transactions: pd.DataFrame, result: RecalcResult, calculator: bool) -> None:
+def build_sheets(
+    path: Path,
+    result: RecalcResult,
+    sheets: tuple[str, ...],
+    transactions: pd.DataFrame | None = None,
+    bodies: bool = True,
+) -> None:
+    """Write ``sheets`` (in that order) of the workbook for ``result`` to ``path``.
+
+    With ``bodies=False`` the Customers and Transactions tables are laid out (header,
+    formats, Table definition) without their rows, for the caller to put in.
+    """
     book = xlsxwriter.Workbook(
         str(path),
         {
@@ -239,62 +500,51 @@ def _build(path: Path, transactions: pd.DataFrame, result: RecalcResult, calcula
     book.set_properties(
         {"title": "clvxl customer lifetime value", "created": dt.datetime(2024, 1, 1)}
     )
-    f = {
-        "title": book.add_format({"bold": True, "font_size": 16, "font_color": "#1F4E78"}),
-        "bold": book.add_format({"bold": True}),
-        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-        "money": book.add_format({"num_format": "#,##0.00"}),
-        "int": book.add_format({"num_format": "#,##0"}),
-        "pct": book.add_format({"num_format": "0.0%"}),
-        "dec": book.add_format({"num_format": "0.00"}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        "kpi_label": book.add_format({"font_color": "#595959"}),
-        "kpi": book.add_format({"bold": True, "font_size": 13, "num_format": "#,##0.00"}),
-        "kpi_int": book.add_format({"bold": True, "font_size": 13, "num_format": "#,##0"}),
-        "kpi_pct": book.add_format({"bold": True, "font_size": 13, "num_format": "0.0%"}),
-        "input": book.add_format({"bg_color": "#FFF2CC", "border": 1}),
-        "input_date": book.add_format(
-            {"bg_color": "#FFF2CC", "border": 1, "num_format": "yyyy-mm-dd"}
-        ),
-        "input_pct": book.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.0%"}),
-    }
-    sheets = {
-        name: book.add_worksheet(name) for name in SHEETS if calculator or name != "Calculator"
-    }
-    _customers_sheet(book, sheets["Customers"], result.customers, f)
-    _transactions_sheet(book, sheets["Transactions"], transactions, f)
-    ranges = _analysis_sheet(sheets["Analysis"], result, f)
-    _model_sheet(sheets["Model"], result, f)
-    _settings_sheet(book, sheets["Settings"], result.settings, f)
-    _help_sheet(sheets["Help"], result, f)
-    if calculator:
-        _calculator_sheet(sheets["Calculator"], result, f)
-    _dashboard(book, sheets["Dashboard"], result, ranges, f)
-    sheets["Dashboard"].activate()
+    f = _formats(book)
+    unit = result.settings.unit.value
+    ws = {name: book.add_worksheet(name) for name in sheets}
+    items = layout.sheet_items(result, tuple(s for s in layout.OWNED_SHEETS if s in ws))
+    placed = {name: _write_items(book, ws[name], items[name], f, unit) for name in items}
+    tables = {}
+    if "Customers" in ws:
+        ws["Customers"].freeze_panes(1, 1)
+        tables["Customers"] = result.customers
+    if "Transactions" in ws:
+        _transactions_sheet(book, ws["Transactions"], transactions, f)
+        tables["Transactions"] = transactions
+    if "Settings" in ws:
+        _settings_sheet(book, ws["Settings"], result.settings, f)
+    if "Help" in ws:
+        _help_sheet(ws["Help"], result, f)
+    if "Calculator" in ws:
+        _calculator_sheet(ws["Calculator"], result, f)
+    if "Dashboard" in ws and "Analysis" in placed:
+        for spec in layout.CHARTS:
+            if spec.block in placed["Analysis"]:
+                chart = _chart(book, spec, placed["Analysis"][spec.block], unit)
+                ws["Dashboard"].insert_chart(*spec.cell, chart)
+    ws[sheets[0]].activate()
     book.close()
+    sizes = {k: v for sheet in ws.values() for k, v in getattr(sheet, "table_sizes", {}).items()}
+    rows = {sheets.index(name) + 1: frame for name, frame in tables.items()} if bodies else {}
+    _finish_package(path, sizes, rows)
 
 
-def _customers_sheet(book, sheet, table: pd.DataFrame, f) -> None:
-    formats = {
-        "first_purchase": f["date"],
-        "last_purchase": f["date"],
-        "orders": f["int"],
-        "frequency": f["int"],
-        "recency": f["dec"],
-        "T": f["dec"],
-        "revenue": f["money"],
-        "aov": f["money"],
-        "monetary": f["money"],
-        "clv_historic": f["money"],
-        "p_alive": f["pct"],
-        "expected_purchases": f["dec"],
-        "expected_avg_value": f["money"],
-        "clv": f["money"],
-        "clv_low": f["money"],
-        "clv_high": f["money"],
-    }
-    _write_table(book, sheet, table, "Customers", [_FRIENDLY[c] for c in table.columns], formats)
-    sheet.freeze_panes(1, 1)
+def _finish_package(path: Path, sizes: dict[str, str], bodies: dict[int, pd.DataFrame]) -> None:
+    """Set each Table's full range, and put the big tables' body rows into the sheets
+    XlsxWriter wrote (sheet N is ``xl/worksheets/sheetN.xml``, in the order added)."""
+    parts = {f"xl/worksheets/sheet{n}.xml": frame for n, frame in bodies.items()}
+    written = path.with_name(path.name + ".body")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename in parts:
+                data = sheetxml.with_body(data, parts[info.filename])
+            elif info.filename.startswith("xl/tables/"):
+                name = re.search(rb' name="([^"]+)"', data)[1].decode()
+                data = re.sub(rb' ref="[^"]+"', f' ref="{sizes[name]}"'.encode(), data)
+            zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+    written.replace(path)
 
 
 def _holds_dates(values: pd.Series) -> bool:
@@ -310,9 +560,20 @@ def _holds_dates(values: pd.Series) -> bool:
 
 
 def _transactions_sheet(book, sheet, transactions: pd.DataFrame, f) -> None:
+    """The Transactions table's layout (its rows are written by :func:`_insert_bodies`)."""
+    block = Block(None, transactions, "Transactions")
+    kinds = {c: layout.kind(c, transactions[c]) for c in transactions.columns}
+    for col, column in enumerate(transactions.columns):
+        what = "date" if _holds_dates(transactions[column]) else kinds[column]
+        what = "dec" if what in ("param", "pct") else what
+        sheet.set_column(
+            col,
+            col,
+            _width(transactions[column], what, str(column)),
+            f[what] if what != "text" else None,
+        )
     headers = [str(c) for c in transactions.columns]
-    formats = {c: f["date"] for c in transactions.columns if _holds_dates(transactions[c])}
-    _write_table(book, sheet, transactions, "Transactions", headers, formats)
+    _add_table(sheet, 0, len(transactions), headers, block.table)
     n = max(len(transactions), 1)
     lowered = [h.lower() for h in headers]
     for col, name in enumerate(lowered):
@@ -347,94 +608,6 @@ def _transactions_sheet(book, sheet, transactions: pd.DataFrame, f) -> None:
                 },
             )
     sheet.freeze_panes(1, 0)
-
-
-def analysis_blocks(result: RecalcResult) -> list[tuple[str, pd.DataFrame]]:
-    """The Analysis sheet's blocks, top to bottom: the data behind the Dashboard charts.
-
-    Each block is a title row, a header row and the data, then three blank rows; both
-    the file writer and the ribbon button write them in this layout.
-    """
-    cohorts = result.cohorts.reset_index()
-    cohorts["cohort"] = cohorts["cohort"].dt.strftime("%Y-%m")
-    cohorts.columns = ["cohort", "size", *[f"month {c}" for c in result.cohorts.columns[1:]]]
-    return [
-        ("Segments", result.segments),
-        ("Value tiers", result.tiers),
-        ("CLV distribution", _clv_histogram(result.customers)),
-        ("Cohort retention", cohorts),
-    ]
-
-
-def _analysis_sheet(sheet, result: RecalcResult, f) -> dict[str, tuple[int, int, int]]:
-    """Write :func:`analysis_blocks`; returns where each block's data sits."""
-    shares = {"customer_share", "revenue_share", "value_share", "cumulative_share"}
-    ranges = {}
-    row = 0
-    for title, frame in analysis_blocks(result):
-        sheet.write_string(row, 0, title, f["bold"])
-        sheet.write_row(row + 1, 0, [str(c) for c in frame.columns], f["bold"])
-        for col, column in enumerate(frame.columns):
-            style = f["pct"] if column in shares or str(column).startswith("month ") else None
-            sheet.write_column(row + 2, col, [_clean(v) for v in frame[column].tolist()], style)
-        ranges[title] = (row + 2, row + 1 + len(frame), len(frame.columns))
-        row += len(frame) + 4
-    sheet.set_column(0, 0, 22)
-    sheet.set_column(1, 40, 12)
-    return ranges
-
-
-def _clv_histogram(customers: pd.DataFrame) -> pd.DataFrame:
-    values = customers["clv"].to_numpy(dtype=float)
-    label = "predicted CLV"
-    if not np.isfinite(values).any():
-        values, label = customers["clv_historic"].to_numpy(dtype=float), "historic CLV"
-    values = values[np.isfinite(values)]
-    top = np.quantile(values, 0.99) if len(values) else 1.0
-    edges = np.linspace(0, max(top, 1e-9), 11)
-    counts, _ = np.histogram(np.clip(values, 0, top), bins=edges)
-    return pd.DataFrame(
-        {
-            f"{label} from": edges[:-1].round(2),
-            "to": edges[1:].round(2),
-            "customers": counts,
-        }
-    )
-
-
-def _model_sheet(sheet, result: RecalcResult, f) -> None:
-    sheet.write_string(0, 0, "Fitted models", f["title"])
-    frame = result.model
-    sheet.write_row(2, 0, [str(c) for c in frame.columns], f["bold"])
-    for col, column in enumerate(frame.columns):
-        sheet.write_column(3, col, [_clean(v) for v in frame[column].tolist()])
-    row = 4 + len(frame)
-    if not len(frame):
-        sheet.write_string(3, 0, "No model could be fitted; see the notes below.")
-    holdout = result.holdout
-    if len(holdout):
-        sheet.write_string(
-            row,
-            0,
-            "Holdout check: fitted on the first half of the log, "
-            "mean purchases per customer in the second half",
-            f["bold"],
-        )
-        headers = ["Calibration repeat purchases", "Customers", "Actual", "Predicted"]
-        sheet.write_row(row + 1, 0, headers, f["bold"])
-        for col, column in enumerate(holdout.columns):
-            sheet.write_column(
-                row + 2,
-                col,
-                [_clean(v) for v in holdout[column].tolist()],
-                f["dec"] if col >= 2 else None,
-            )
-        row += len(holdout) + 3
-    sheet.write_string(row, 0, "Notes", f["bold"])
-    for i, note in enumerate(result.notes or ("none",)):
-        sheet.write_string(row + 1 + i, 0, note)
-    sheet.set_column(0, 1, 22)
-    sheet.set_column(2, 3, 14)
 
 
 def _settings_sheet(book, sheet, settings: Settings, f) -> None:
@@ -559,107 +732,6 @@ def _help_sheet(sheet, result: RecalcResult, f) -> None:
     )
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 100)
-
-
-def _dashboard(book, sheet, result: RecalcResult, ranges, f) -> None:
-    sheet.set_row(0, 26)
-    sheet.write_string(0, 0, "Customer lifetime value", f["title"])
-    as_of = result.settings.as_of
-    sheet.write_string(
-        1,
-        0,
-        f"As of {as_of.date() if as_of is not None else ''}; "
-        f"{result.settings.unit.value}; model {result.settings.model}",
-        f["kpi_label"],
-    )
-    for i, (name, value) in enumerate(zip(result.kpis["kpi"], result.kpis["value"], strict=True)):
-        row = 3 + i
-        sheet.write_string(row, 0, name, f["kpi_label"])
-        value = _clean(value)
-        style = (
-            f["kpi_pct"]
-            if "rate" in name.lower()
-            else (f["kpi_int"] if name.split(" ")[0] in ("Customers", "Orders") else f["kpi"])
-        )
-        if value is None:
-            sheet.write_string(row, 1, "n/a", f["kpi_label"])
-        else:
-            sheet.write_number(row, 1, value, style)
-    sheet.set_column(0, 0, 44)
-    sheet.set_column(1, 1, 16)
-
-    first, last, _ = ranges["Segments"]
-    seg = book.add_chart({"type": "column"})
-    seg.add_series(
-        {
-            "name": "Customers",
-            "categories": ["Analysis", first, 0, last, 0],
-            "values": ["Analysis", first, 1, last, 1],
-        }
-    )
-    revenue = book.add_chart({"type": "line"})
-    revenue.add_series(
-        {
-            "name": "Revenue",
-            "categories": ["Analysis", first, 0, last, 0],
-            "values": ["Analysis", first, 3, last, 3],
-            "y2_axis": True,
-            "marker": {"type": "circle"},
-        }
-    )
-    seg.combine(revenue)
-    seg.set_title({"name": "Customers and revenue per segment"})
-    seg.set_legend({"position": "bottom"})
-    seg.set_size({"width": 620, "height": 320})
-    sheet.insert_chart(3, 3, seg)
-
-    first, last, _ = ranges["Value tiers"]
-    tiers = book.add_chart({"type": "bar"})
-    tiers.add_series(
-        {
-            "name": "Share of value",
-            "categories": ["Analysis", first, 0, last, 0],
-            "values": ["Analysis", first, 3, last, 3],
-            "data_labels": {"value": True, "num_format": "0%"},
-        }
-    )
-    tiers.set_title({"name": "Value tiers: share of value"})
-    tiers.set_legend({"none": True})
-    tiers.set_x_axis({"num_format": "0%"})
-    tiers.set_y_axis({"reverse": True})
-    tiers.set_size({"width": 460, "height": 320})
-    sheet.insert_chart(3, 13, tiers)
-
-    first, last, _ = ranges["CLV distribution"]
-    hist = book.add_chart({"type": "column"})
-    hist.add_series(
-        {
-            "name": "Customers",
-            "categories": ["Analysis", first, 0, last, 0],
-            "values": ["Analysis", first, 2, last, 2],
-            "gap": 10,
-        }
-    )
-    hist.set_title({"name": "CLV distribution (customers per band)"})
-    hist.set_legend({"none": True})
-    hist.set_size({"width": 620, "height": 320})
-    sheet.insert_chart(20, 3, hist)
-
-    first, last, width = ranges["Cohort retention"]
-    cohort = book.add_chart({"type": "line"})
-    for row in range(first, min(last, first + 5) + 1):
-        cohort.add_series(
-            {
-                "name": ["Analysis", row, 0],
-                "categories": ["Analysis", first - 1, 3, first - 1, width - 1],
-                "values": ["Analysis", row, 3, row, width - 1],
-            }
-        )
-    cohort.set_title({"name": "Cohort retention (share active, months 1+)"})
-    cohort.set_y_axis({"num_format": "0%"})
-    cohort.set_legend({"position": "bottom"})
-    cohort.set_size({"width": 460, "height": 320})
-    sheet.insert_chart(20, 13, cohort)
 
 
 def read_settings(path: str | Path) -> dict[str, object]:

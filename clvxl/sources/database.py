@@ -38,6 +38,7 @@ def read_sql(sql: str, database: str | Path | None = None) -> RawLog:
         table = con.execute(sql).fetch_df()
     return RawLog.from_frame(table, _query_source(database), first_row=1)
 
+
 def scan_sql(sql: str, database: str | Path | None = None, batch_rows: int = BATCH_ROWS) -> LogScan:
     r"""Read a transaction log with a DuckDB query, in batches (see :func:`scan_log`).
 
@@ -93,6 +94,7 @@ def scan_sql(sql: str, database: str | Path | None = None, batch_rows: int = BAT
 
     return LogScan(_query_source(database), list(raw_name), read)
 
+
 def _database(database: str | Path | None) -> Path | None:
     if database is None:
         return None
@@ -101,6 +103,7 @@ def _database(database: str | Path | None) -> Path | None:
         raise InputError(f"{database} does not exist")
     return database
 
+
 def _connect(database: Path | None):
     """A DuckDB connection: to ``database`` read-only, or to an empty in-memory one."""
     import duckdb
@@ -108,6 +111,7 @@ def _connect(database: Path | None):
     con = duckdb.connect(str(database or ":memory:"), read_only=database is not None)
     con.execute("SET enable_progress_bar = false")  # no bar drawn on the terminal
     return con
+
 
 @contextlib.contextmanager
 def _query_errors() -> Iterator[None]:
@@ -119,6 +123,7 @@ def _query_errors() -> Iterator[None]:
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise InputError(f"the query could not be run: {first_line}") from None
+
 
 def _query_source(database: Path | None) -> str:
     return f"the query on {database.name}" if database is not None else "the query"

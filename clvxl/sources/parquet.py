@@ -29,6 +29,7 @@ def not_parquet(path: Path) -> str:
     """
     return f"{path.name} is not a readable parquet file"
 
+
 def not_one_table(path: Path) -> str:
     """The message for a folder whose parquet files do not make one table.
 
@@ -48,6 +49,7 @@ def not_one_table(path: Path) -> str:
     'the parquet files in exports cannot be read as one table'
     """
     return f"the parquet files in {path} cannot be read as one table"
+
 
 def parquet_dataset(path: Path):
     """A folder's parquet files as one pyarrow dataset, and its name for messages.
@@ -81,6 +83,7 @@ def parquet_dataset(path: Path):
             files, format="parquet", partitioning="hive", partition_base_dir=str(path)
         )
     return dataset, f"{path.name}/ ({len(files)} parquet files)"
+
 
 def read_parquet_folder(path: Path) -> RawLog:
     """Read a folder of parquet files as one transaction log.
@@ -118,6 +121,7 @@ def read_parquet_folder(path: Path) -> RawLog:
     with readable(not_one_table(path)):
         table = dataset.to_table()
     return RawLog.from_frame(table.to_pandas(), source, 1)
+
 
 def scan_arrow(
     source: str, columns: list[str], open_batches: Callable, batch_rows: int, problem: str

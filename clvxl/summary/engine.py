@@ -61,6 +61,7 @@ SUMMARY_COLUMNS = [
     "monetary",
 ]
 
+
 @dataclass(frozen=True)
 class CustomerSummary:
     """One row per customer with a purchase, in an explicit time unit.

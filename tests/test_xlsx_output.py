@@ -1,0 +1,103 @@
+"""A workbook output is complete or refused (issue 13): what a sheet cannot hold whole
+is refused with the reason, never written incomplete; a text log keeps its types."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import python_calamine as pc
+
+from clvxl.cli import main
+from clvxl.errors import InputError
+from clvxl.excel.workbook import check_fits
+
+LOG = "customer_id,order_date,amount\na,2024-01-01,10.5\nb,2024-01-05,20\na,2024-02-01,5\n"
+
+
+def refused(capsys, source: Path, output: Path) -> str:
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert main(["recalc", str(source), "-o", str(output), "--quiet"]) == 2
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+    assert not output.exists() and not list(output.parent.glob(f".{output.name}*"))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_headers_that_differ_only_in_case_are_refused(tmp_path, capsys):
+    source = tmp_path / "log.csv"
+    source.write_text("customer_id,order_date,amount,Note,note\n" + "a,2024-01-01,10,x,y\n")
+    err = refused(capsys, source, tmp_path / "out.xlsx")
+    assert "'Note' and 'note' differ only in case" in err
+
+
+def test_more_columns_than_a_sheet_holds_are_refused(tmp_path, capsys):
+    extra = [f"c{i}" for i in range(17_000)]
+    source = tmp_path / "wide.csv"
+    source.write_text(
+        ",".join(["customer_id", "order_date", "amount", *extra])
+        + "\n"
+        + ",".join(["a", "2024-01-01", "1", *["0"] * len(extra)])
+        + "\n"
+    )
+    err = refused(capsys, source, tmp_path / "out.xlsx")
+    assert "17,003 columns, more than an Excel sheet holds (16,384)" in err
+
+
+def test_an_id_longer_than_a_cell_holds_is_refused(tmp_path, capsys):
+    source = tmp_path / "log.csv"
+    source.write_text(f"customer_id,order_date,amount\n{'x' * 40_000},2024-01-01,10\n")
+    err = refused(capsys, source, tmp_path / "out.xlsx")
+    assert "column 'customer_id', row 2: 40,000 characters" in err and "32,767" in err
+
+
+def test_list_columns_are_refused(tmp_path, capsys):
+    source = tmp_path / "log.parquet"
+    table = pa.table(
+        {
+            "customer_id": ["a", "b"],
+            "order_date": pa.array([pd.Timestamp("2024-01-01")] * 2),
+            "amount": [1.0, 2.0],
+            "tags": pa.array([["x"], ["y", "z"]]),
+        }
+    )
+    pq.write_table(table, source)
+    err = refused(capsys, source, tmp_path / "out.xlsx")
+    assert "column 'tags'" in err and "cell cannot hold" in err
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"id": ["a"], " ": ["b"]}), "column 2 has an empty header"),
+        (pd.DataFrame({"id": ["a"], "data": [b"\x00\x01"]}), "holds bytes values (row 2)"),
+        (pd.DataFrame({"id": ["a"], "d": [{"k": 1}]}), "holds dict values (row 2)"),
+        (pd.DataFrame([["a", "b"]], columns=["x", "x "]), "differ only in case or spaces"),
+    ],
+)
+def test_check_fits_names_what_a_sheet_cannot_hold(frame, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        check_fits(frame, "Transactions")
+
+
+def test_a_text_log_written_into_a_workbook_keeps_numbers_and_dates(tmp_path):
+    source = tmp_path / "log.csv"
+    source.write_text(
+        LOG.replace("customer_id", "customer_id,order_id", 1)
+        .replace("\na,", "\na,007,", 1)
+        .replace("\nb,", "\nb,8,")
+        .replace("\na,2024-02", "\na,9,2024-02")
+    )
+    out = tmp_path / "out.xlsx"
+    assert main(["recalc", str(source), "-o", str(out), "--quiet"]) == 0
+    rows = pc.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("Transactions").to_python()
+    assert rows[0] == ["customer_id", "order_id", "order_date", "amount"]
+    assert [r[3] for r in rows[1:]] == [10.5, 20.0, 5.0]  # numbers, so SUM works
+    assert all(type(r[2]).__name__ in ("date", "datetime") for r in rows[1:])
+    assert [r[1] for r in rows[1:]] == ["007", "8", "9"]  # a leading zero keeps ids text
