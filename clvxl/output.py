@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import os
 import signal
 import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -223,6 +225,7 @@ def _write_errors(path: Path) -> Iterator[None]:
             f"cannot write {path}: permission denied (is it open in another program?)"
         ) from None
     except OSError as exc:  # a full disk, a name the file system refuses, ...
+        _let_go(exc)
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except Exception as exc:
         # A writer's own error type around the system's (XlsxWriter's FileCreateError).
@@ -231,7 +234,32 @@ def _write_errors(path: Path) -> Iterator[None]:
         )
         if cause is None:
             raise
+        _let_go(exc)
         raise InputError(f"cannot write {path}: {cause.strerror or cause}") from None
+
+
+def _let_go(exc: BaseException) -> None:
+    """Free a failed writer's frames now, quietly.
+
+    A writer that failed part-way (a full disk) may leave a zip file open in its frames;
+    collected later, its close fails again and Python prints that second failure as a
+    traceback. Its OSErrors are dropped here instead: the first one is the message.
+    """
+    hook = sys.unraisablehook
+
+    def quiet(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, OSError):
+            hook(unraisable)
+
+    sys.unraisablehook = quiet
+    try:
+        while exc is not None:
+            traceback.clear_frames(exc.__traceback__)
+            exc.__traceback__ = None
+            exc = exc.__cause__ or exc.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def _mode(path: Path) -> int:

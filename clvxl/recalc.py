@@ -331,12 +331,14 @@ class _Encoded:
 
 @dataclass(frozen=True)
 class _Summarised:
-    """The summary and what is built beside it; the log only for the holdout check."""
+    """The summary and what is built beside it; the log only where the next stage needs
+    it (the holdout check, choosing the purchase model, subscriptions)."""
 
     summary: CustomerSummary
     settings: Settings
     cohorts: pd.DataFrame
     log: EngineLog | None
+    holdout: bool  # the holdout table is wanted
     rejected: pd.DataFrame
     notes: tuple[str, ...]
 
@@ -369,6 +371,7 @@ def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
         encoded.log
         if encoded.holdout or settings.model == AUTO or settings.business != "transactions"
         else None,
+        encoded.holdout,
         encoded.rejected,
         encoded.notes,
     )
@@ -392,7 +395,7 @@ def _result(summarised: _Summarised) -> RecalcResult:
     customers = built.table
     holdout_table = (
         comparison.holdouts.get(model, pd.DataFrame())
-        if comparison is not None and built.models is not None
+        if summarised.holdout and comparison is not None and built.models is not None
         else pd.DataFrame()
     )
     return RecalcResult(

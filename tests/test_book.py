@@ -106,7 +106,7 @@ SETTINGS = {
     "HorizonMonths": 12.0,
     "DiscountRate": 0.1,
     "TimeUnit": "weeks",
-    "PurchaseModel": "bgnbd",
+    "PurchaseModel": "auto",
 }
 
 

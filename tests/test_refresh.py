@@ -79,11 +79,15 @@ def test_refresh_keeps_every_user_part(user_book, tmp_path):
     assert {"AsOfDate", "HorizonMonths"} <= set(book.defined_names)
     assert 'fullCalcOnLoad="1"' in new["xl/workbook.xml"].decode()  # user formulas recalculate
     customers = pc.CalamineWorkbook.from_path(str(out)).get_sheet_by_name("Customers").to_python()
-    assert len(customers) == 1179 and customers[0][-1] == "Predicted CLV"
+    assert len(customers) == 1179 and customers[0][-3:] == [
+        "Predicted CLV",
+        "Predicted CLV (low)",
+        "Predicted CLV (high)",
+    ]
     assert "CLV over 24 months" in book["Dashboard"]["A2"].value
     # Tables keep distinct ids and the names formulas use.
     tables = {t.name: t.ref for ws in book for t in ws.tables.values()}
-    assert tables == {"Customers": "A1:U1179", "Transactions": "A1:E3366"}
+    assert tables == {"Customers": "A1:W1179", "Transactions": "A1:E3366"}  # 23 columns
 
 
 def test_refreshing_again_adds_no_formats(user_book, tmp_path):

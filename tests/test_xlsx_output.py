@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import python_calamine as pc
 
 from clvxl.cli import main
 from clvxl.errors import InputError
+from clvxl.excel import layout
 from clvxl.excel.workbook import check_fits
 
 LOG = "customer_id,order_date,amount\na,2024-01-01,10.5\nb,2024-01-05,20\na,2024-02-01,5\n"
@@ -101,3 +103,15 @@ def test_a_text_log_written_into_a_workbook_keeps_numbers_and_dates(tmp_path):
     assert [r[3] for r in rows[1:]] == [10.5, 20.0, 5.0]  # numbers, so SUM works
     assert all(type(r[2]).__name__ in ("date", "datetime") for r in rows[1:])
     assert [r[1] for r in rows[1:]] == ["007", "8", "9"]  # a leading zero keeps ids text
+
+
+def test_a_log_of_one_month_gets_a_workbook_without_the_cohort_chart(tmp_path):
+    # Its cohort table has no later months to draw (was an IndexError).
+    source = tmp_path / "orders.csv"
+    rows = "".join(f"c{i},2024-01-{1 + i % 28:02d},{i + 1}\n" for i in range(60))
+    source.write_text("customer,date,amount\n" + rows)
+    output = tmp_path / "customers.xlsx"
+    assert main(["recalc", str(source), "-o", str(output), "--quiet"]) == 0
+    with zipfile.ZipFile(output) as book:
+        charts = [n for n in book.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == len(layout.CHARTS) - 1

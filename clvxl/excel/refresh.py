@@ -79,6 +79,8 @@ def _refresh(source: Path, target: Path, result: RecalcResult) -> None:
         fresh_path = Path(scratch) / "sheets.xlsx"
         build_sheets(fresh_path, result, sheets, bodies=False)
         fresh = _Package(fresh_path)
+        if not book.exists("xl/styles.xml"):  # optional in a package; Excel always writes it
+            book.add_part(fresh, "xl/styles.xml", f"{_REL}/styles")
         styles = _merge_styles(book.text("xl/styles.xml"), fresh.text("xl/styles.xml"))
         book.put("xl/styles.xml", styles.xml)
         strings = _shared_strings(fresh)
@@ -390,13 +392,24 @@ class _Package:
                 used.append(int(found[1]) if found else 0)
         return max(used) + 1
 
-    def _add_sheet_entry(self, name: str, part: str) -> None:
+    def add_part(self, fresh: _Package, part: str, kind: str) -> None:
+        """Put the scratch package's ``part`` in, related to the workbook as ``kind``."""
+        self.types[part] = fresh.content_type(part)
+        self.put(part, fresh.read(part))
+        self._relate(kind, part)
+
+    def _relate(self, kind: str, part: str) -> str:
+        """A new relationship of the workbook to ``part``; its id."""
         rels_part = "xl/_rels/workbook.xml.rels"
         rels = self.text(rels_part)
         taken = {int(n) for n in re.findall(r'Id="rId(\d+)"', rels)}
         rid = f"rId{max(taken, default=0) + 1}"
-        entry = f'<Relationship Id="{rid}" Type="{_SHEET_REL}" Target="{_relative("xl/workbook.xml", part)}"/>'
+        entry = f'<Relationship Id="{rid}" Type="{kind}" Target="{_relative("xl/workbook.xml", part)}"/>'
         self.put(rels_part, rels.replace("</Relationships>", entry + "</Relationships>").encode())
+        return rid
+
+    def _add_sheet_entry(self, name: str, part: str) -> None:
+        rid = self._relate(_SHEET_REL, part)
         workbook = self.text("xl/workbook.xml")
         ids = [int(n) for n in re.findall(r'<sheet\b[^>]*? sheetId="(\d+)"', workbook)]
         escaped = name.replace("&", "&amp;").replace('"', "&quot;")

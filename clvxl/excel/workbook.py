@@ -28,7 +28,7 @@ from xlsxwriter.utility import xl_range, xl_rowcol_to_cell
 
 from clvxl.analytics import tiers
 from clvxl.errors import InputError
-from clvxl.excel import layout, sheetxml
+from clvxl.excel import layout, sheetxml, zipparts
 from clvxl.excel.calculator import EXAMPLES
 from clvxl.excel.layout import SHEETS, Block, Item
 from clvxl.models import PURCHASE_MODELS, REGISTRY
@@ -280,11 +280,15 @@ def _write_items(book, sheet, items: list[Item], f, unit: str) -> dict[str, tupl
 
 
 def _chart(book, spec: layout.ChartSpec, where: tuple[int, int, Block], unit: str):
+    """The chart ``spec`` over its block; None when the block has nothing to draw (a
+    cohort table of a log shorter than two months has no later months)."""
     first, last, block = where
     names = list(block.frame.columns)
+    periods = [i for i, c in enumerate(names) if isinstance(c, (int, np.integer)) and c > 0]
+    if spec.rows and not periods:
+        return None
     chart = book.add_chart({"type": spec.kind})
     if spec.rows:  # one series per row of the block, over the period columns
-        periods = [i for i, c in enumerate(names) if isinstance(c, (int, np.integer)) and c > 0]
         for row in range(first, min(last, first + spec.rows - 1) + 1):
             chart.add_series(
                 {
@@ -428,8 +432,8 @@ def typed_log(frame: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> t = typed_log(pd.DataFrame({"id": ["007", "8"], "n": ["1.5", "-2"], "d": ["2024-01-02", ""]}))
-    >>> t["id"].tolist(), t["n"].tolist(), str(t["d"].dtype)
-    (['007', '8'], [1.5, -2.0], 'datetime64[ns]')
+    >>> t["id"].tolist(), t["n"].tolist(), t["d"].dtype.kind, str(t["d"].iloc[0].date())
+    (['007', '8'], [1.5, -2.0], 'M', '2024-01-02')
     """
     out = {}
     for column in frame.columns:
@@ -522,7 +526,8 @@ def build_sheets(
         for spec in layout.CHARTS:
             if spec.block in placed["Analysis"]:
                 chart = _chart(book, spec, placed["Analysis"][spec.block], unit)
-                ws["Dashboard"].insert_chart(*spec.cell, chart)
+                if chart is not None:
+                    ws["Dashboard"].insert_chart(*spec.cell, chart)
     ws[sheets[0]].activate()
     book.close()
     sizes = {k: v for sheet in ws.values() for k, v in getattr(sheet, "table_sizes", {}).items()}
@@ -535,16 +540,19 @@ def _finish_package(path: Path, sizes: dict[str, str], bodies: dict[int, pd.Data
     XlsxWriter wrote (sheet N is ``xl/worksheets/sheetN.xml``, in the order added)."""
     parts = {f"xl/worksheets/sheet{n}.xml": frame for n, frame in bodies.items()}
     written = path.with_name(path.name + ".body")
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info)
-            if info.filename in parts:
-                data = sheetxml.with_body(data, parts[info.filename])
-            elif info.filename.startswith("xl/tables/"):
-                name = re.search(rb' name="([^"]+)"', data)[1].decode()
-                data = re.sub(rb' ref="[^"]+"', f' ref="{sizes[name]}"'.encode(), data)
-            zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
-    written.replace(path)
+    try:
+        with zipfile.ZipFile(path) as zin, zipparts.writer(written) as zout:
+            for info in zin.infolist():
+                data = zin.read(info)
+                if info.filename in parts:
+                    data = sheetxml.with_body(data, parts[info.filename])
+                elif info.filename.startswith("xl/tables/"):
+                    name = re.search(rb' name="([^"]+)"', data)[1].decode()
+                    data = re.sub(rb' ref="[^"]+"', f' ref="{sizes[name]}"'.encode(), data)
+                zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+        written.replace(path)
+    finally:
+        written.unlink(missing_ok=True)
 
 
 def _holds_dates(values: pd.Series) -> bool:

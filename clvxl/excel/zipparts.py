@@ -9,9 +9,11 @@ package past 4 GB or 65,535 entries is written through :mod:`zipfile` instead.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = ["write"]
@@ -26,6 +28,22 @@ _DATE = (2024, 1, 1, 0, 0, 0)  # new entries: a fixed date, so a rebuild gives t
 def _dos(date_time: tuple[int, ...]) -> tuple[int, int]:
     year, month, day, hour, minute, second = date_time
     return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
+
+
+@contextlib.contextmanager
+def writer(path: Path) -> Iterator[zipfile.ZipFile]:
+    """A zip file being written to ``path``, left without its central directory when the
+    writing fails (a full disk): a ZipFile closed then fails again when it is collected,
+    printing a traceback of its own."""
+    package = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
+    try:
+        yield package
+    except BaseException:
+        raw, package.fp = package.fp, None
+        if raw is not None:
+            raw.close()
+        raise
+    package.close()
 
 
 def write(target: Path, source: zipfile.ZipFile, new: dict[str, bytes], removed: set[str]) -> None:
