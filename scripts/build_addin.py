@@ -7,6 +7,9 @@ VBA is xlwings' own, unchanged), then edits two parts of the zip as text: the ri
 (``customUI/customUI.xml``: a "CLV" tab with "Recalculate customers", calling the
 template's ``RunMain``, which runs ``clvxl_addin.main()``) and the add-in's config sheet
 (``UDF Modules = udfs``). Zip entries get a fixed date so rebuilding gives the same file.
+The xlwings installed must be :data:`clvxl.excel.installer.ADDIN_XLWINGS_VERSION`: the
+add-in carries that version's VBA, and ``clvxl install-addin`` checks the Python side
+against it.
 """
 
 from __future__ import annotations
@@ -46,6 +49,15 @@ def udf_modules(sheet_xml: str) -> str:
 
 
 def main() -> None:
+    import xlwings
+
+    from clvxl.excel.installer import ADDIN_XLWINGS_VERSION
+
+    if xlwings.__version__ != ADDIN_XLWINGS_VERSION:
+        sys.exit(
+            f"xlwings {xlwings.__version__} is installed; the add-in is built from xlwings "
+            f"{ADDIN_XLWINGS_VERSION} (change ADDIN_XLWINGS_VERSION and the pins together)"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         xlwings = Path(sys.executable).with_name("xlwings")
         subprocess.run(

@@ -446,7 +446,9 @@ def typed_log(frame: pd.DataFrame) -> pd.DataFrame:
         if len(present) and present.str.fullmatch(_NUMBER.pattern).all():
             out[column] = pd.to_numeric(text.where(text != ""), errors="raise").astype(float)
         elif len(present) and present.str.fullmatch(_ISO_DATE.pattern).all():
-            out[column] = pd.to_datetime(text.where(text != ""), format="ISO8601")
+            out[column] = pd.to_datetime(text.where(text != ""), format="ISO8601").astype(
+                "datetime64[ns]"
+            )
         else:
             out[column] = values
     return pd.DataFrame(out, index=frame.index)
