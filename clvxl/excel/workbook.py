@@ -293,7 +293,7 @@ def _customers_sheet(book, sheet, table: pd.DataFrame, f) -> None:
         "clv_low": f["money"],
         "clv_high": f["money"],
     }
-    _write_table(book, sheet, table, "Customers", [_FRIENDLY[c] for c in table.columns], formats)
+    _write_table(book, sheet, table, "Customers", [_FRIENDLY.get(c, c) for c in table.columns], formats)
     sheet.freeze_panes(1, 1)
 
 
