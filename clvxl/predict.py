@@ -279,12 +279,17 @@ def predicted_clv_interval(
         np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T, monetary)
     )
     keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
-    pairs, pair_of = pattern_index({"x": keys["x"], "T": keys["T"]})
+    value = gammagamma.expected_avg_value(spend, x, z)
     rates = (horizon_months, discount_rate, month_days)
+    return _clv_with_interval(purchase, spend, keys, inverse, x, z, value, margin, rates)
+
+
+def _clv_with_interval(purchase, spend, keys, inverse, x, z, value, margin, rates):
+    """:func:`predicted_clv_interval` on customers already grouped into ``keys``."""
+    pairs, pair_of = pattern_index({"x": keys["x"], "T": keys["T"]})
     alive = module_of(purchase).p_alive(purchase, keys["x"], keys["t_x"], keys["T"])
     total = _pair_sums(purchase, pairs, *rates)
-    discounted = alive * total[pair_of]
-    clv = margin * gammagamma.expected_avg_value(spend, x, z) * discounted[inverse]
+    clv = margin * value * (alive * total[pair_of])[inverse]
     gradient = _purchase_log_gradient(purchase, keys, alive, pairs, pair_of, rates)
     return (
         clv,
@@ -427,10 +432,18 @@ def predict_customers(
     total = (np.nan, np.nan, np.nan)
     with np.errstate(all="ignore"):  # non-finite results are checked below, and said in words
         if spend is not None:
-            clv, low, high, total_low, total_high = predicted_clv_interval(
-                purchase, spend, x, t_x, big_t, z, horizon_months, discount_rate, margin, month_days
-            )
             value = gammagamma.expected_avg_value(spend, x, z)
+            clv, low, high, total_low, total_high = _clv_with_interval(
+                purchase,
+                spend,
+                keys,
+                inverse,
+                x,
+                z,
+                value,
+                margin,
+                (horizon_months, discount_rate, month_days),
+            )
             columns.update(expected_avg_value=value, clv=clv, clv_low=low, clv_high=high)
             total = (float(clv.sum()), total_low, total_high)
         else:
