@@ -6,7 +6,8 @@ Prints one table: task, customers, clvxl seconds, lifetimes seconds, speed-up an
 relative difference of the total log-likelihoods, both evaluated by clvxl (positive:
 clvxl's optimum is higher). lifetimes' outputs are checked to be finite first. Simulated customers come from BG/NBD with r = 0.25,
 alpha = 4, a = 0.8, b = 2.5 over 1-3 years in weeks, and lognormal spend (MBG/NBD is fitted to
-the same customers).
+the same customers). "CLV+interval" is clvxl's CLV with its interval against lifetimes'
+CLV alone (lifetimes has none); the last line is the interval's own cost.
 """
 
 from __future__ import annotations
@@ -58,7 +59,15 @@ def clvxl_task(kind: str, data: pd.DataFrame):
         return best_of(lambda: gammagamma.fit(x, z))
     purchase, spend = bgnbd.fit(x, t_x, big_t), gammagamma.fit(x, z)
     # Like the lifetimes side: the prediction only, models fitted beforehand.
-    return best_of(lambda: predict.predicted_clv(purchase, spend, x, t_x, big_t, z, 12, 1.01**12 - 1))
+    if kind == "clv_interval":
+        return best_of(
+            lambda: predict.predicted_clv_interval(
+                purchase, spend, x, t_x, big_t, z, 12, 1.01**12 - 1
+            )
+        )
+    return best_of(
+        lambda: predict.predicted_clv(purchase, spend, x, t_x, big_t, z, 12, 1.01**12 - 1)
+    )
 
 
 def their_loglik(kind: str, params: dict, data: pd.DataFrame) -> float:
@@ -103,14 +112,16 @@ def main() -> None:
         ("Pareto/NBD", "paretonbd", "100k", simulated(100_000)),
         ("Gamma-Gamma", "gammagamma", "100k", simulated(100_000)),
         ("12-month CLV", "clv", "100k", simulated(100_000)),
+        # lifetimes has no interval: against its CLV alone.
+        ("CLV+interval", "clv_interval", "100k", simulated(100_000)),
     ]
     rows = []
     for label, kind, size, data in cases:
         path = DATA / f"summary_{size}.csv"
         data.to_csv(path, index=False)
-        reference = lifetimes_task(kind, path)
+        reference = lifetimes_task("clv" if kind == "clv_interval" else kind, path)
         seconds, fitted = clvxl_task(kind, data)
-        if kind == "clv":
+        if kind.startswith("clv"):
             assert reference["finite"], "lifetimes returned NaN CLV"
             diff = "—"
         else:
@@ -135,6 +146,10 @@ def main() -> None:
         print(
             f"{label:<13} {size:<6} {n:>10,} {ours:>9.3f} {theirs:>12.3f} {ratio:>8.1f}× {diff:>13}"
         )
+    ours = {(label, size): seconds for label, size, _, seconds, *_ in rows}
+    interval = ours[("CLV+interval", "100k")] - ours[("12-month CLV", "100k")]
+    fit = ours[("BG/NBD", "100k")]
+    print(f"\nthe 90 % interval at 100k: {interval:.3f} s = {interval / fit:.2f} × the BG/NBD fit")
 
 
 if __name__ == "__main__":

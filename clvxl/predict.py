@@ -58,6 +58,7 @@ __all__ = [
     "discounted_purchases",
     "predict_customers",
     "predicted_clv",
+    "predicted_clv_interval",
 ]
 
 #: Coverage of the CLV intervals, and its standard-normal quantile.
@@ -189,21 +190,30 @@ def discounted_purchases(
     (x, T) pair and is multiplied by P(alive) once at the end. A month is
     ``month_days`` days.
     """
+    x, t_x, big_t = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T))
+    pairs, pair_of = pattern_index({"x": x, "T": big_t})
+    total = _pair_sums(purchase, pairs, horizon_months, discount_rate, month_days)
+    return module_of(purchase).p_alive(purchase, x, t_x, big_t) * total[pair_of]
+
+
+def _pair_sums(
+    purchase, pairs, horizon_months, discount_rate, month_days, step: int = 1
+) -> np.ndarray:
+    """The discounted sum of an active customer's expected purchases per (x, T), over
+    steps of ``step`` months (1: the CLV's own monthly sum)."""
     module = module_of(purchase)
     month = month_days / purchase.time_unit.days
     monthly_discount = (1 + discount_rate) ** (1 / 12) - 1
-    x, t_x, big_t = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T))
-    pairs, pair_of = pattern_index({"x": x, "T": big_t})
     total = np.zeros(len(pairs["x"]))
     previous = np.zeros(len(pairs["x"]))
-    for k in range(1, int(np.ceil(horizon_months)) + 1):
+    for k in range(step, int(np.ceil(horizon_months / step)) * step + 1, step):
         months = min(float(k), horizon_months)
         cumulative = module.expected_purchases_if_alive(
             purchase, months * month, pairs["x"], pairs["T"]
         )
         total += (cumulative - previous) / (1 + monthly_discount) ** months
         previous = cumulative
-    return module.p_alive(purchase, x, t_x, big_t) * total[pair_of]
+    return total
 
 
 def _log_cov(model) -> np.ndarray:
@@ -213,17 +223,30 @@ def _log_cov(model) -> np.ndarray:
     return cov / np.outer(values, values)
 
 
-def _purchase_log_gradient(purchase, keys, discounted, horizon_months, discount_rate, month_days):
+#: Months per step of the discounted sum when differentiating it.
+_GRADIENT_STEP = 12
+
+
+def _purchase_log_gradient(purchase, keys, alive, pairs, pair_of, rates) -> np.ndarray:
     """d log(discounted purchases) / d log θ for each pattern, shape (patterns, k):
-    forward differences, one prediction per parameter."""
+    forward differences of its two factors, log P(alive) on the patterns and log of the
+    discounted sum on the (x, T) pairs, one step per parameter.
+
+    The sum's derivative is taken on yearly steps (:data:`_GRADIENT_STEP`): how the
+    expected purchases respond to a parameter hardly depends on when in the year they
+    fall, so the log-derivative is close to the monthly one (the interval agrees with
+    400 drawn parameter sets to 1 % in the tests), at one evaluation per year of the
+    horizon instead of twelve.
+    """
     step = 1e-5
+    module = module_of(purchase)
+    base = _pair_sums(purchase, pairs, *rates, step=_GRADIENT_STEP)
     columns = []
     for name, value in purchase.params.items():
         moved = dataclasses.replace(purchase, **{name: value * np.exp(step)})
-        shifted = discounted_purchases(
-            moved, keys["x"], keys["t_x"], keys["T"], horizon_months, discount_rate, month_days
-        )
-        columns.append(np.log(shifted / discounted) / step)
+        moved_alive = module.p_alive(moved, keys["x"], keys["t_x"], keys["T"])
+        moved_total = _pair_sums(moved, pairs, *rates, step=_GRADIENT_STEP)
+        columns.append((np.log(moved_alive / alive) + np.log(moved_total / base)[pair_of]) / step)
     return np.column_stack(columns)
 
 
@@ -232,6 +255,53 @@ def _spend_log_gradient(spend: gammagamma.GammaGammaModel, x, z) -> np.ndarray:
     p, q, v = spend.p, spend.q, spend.v
     denominator = p * x + q - 1
     return np.column_stack([1 - p * x / denominator, -q / denominator, v / (v + x * z)])
+
+
+def predicted_clv_interval(
+    purchase,
+    spend: gammagamma.GammaGammaModel,
+    frequency,
+    recency,
+    T,
+    monetary,
+    horizon_months: float = 12.0,
+    discount_rate: float = 0.10,
+    margin: float = 1.0,
+    month_days: float = DAYS_PER_MONTH,
+):
+    """:func:`predicted_clv` with its :data:`INTERVAL` interval (:func:`clv_interval`).
+
+    Returns
+    -------
+    (clv, low, high, total_low, total_high)
+        Arrays of shape (n,) and the total's interval.
+    """
+    x, t_x, big_t, z = (
+        np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T, monetary)
+    )
+    keys, inverse = pattern_index({"x": x, "t_x": t_x, "T": big_t})
+    value = gammagamma.expected_avg_value(spend, x, z)
+    rates = (horizon_months, discount_rate, month_days)
+    return _clv_with_interval(purchase, spend, keys, inverse, x, z, value, margin, rates)
+
+
+def _clv_with_interval(purchase, spend, keys, inverse, x, z, value, margin, rates):
+    """:func:`predicted_clv_interval` on customers already grouped into ``keys``."""
+    pairs, pair_of = pattern_index({"x": keys["x"], "T": keys["T"]})
+    alive = module_of(purchase).p_alive(purchase, keys["x"], keys["t_x"], keys["T"])
+    total = _pair_sums(purchase, pairs, *rates)
+    clv = margin * value * (alive * total[pair_of])[inverse]
+    gradient = _purchase_log_gradient(purchase, keys, alive, pairs, pair_of, rates)
+    return (
+        clv,
+        *clv_interval(
+            clv,
+            gradient[inverse],
+            _log_cov(purchase),
+            _spend_log_gradient(spend, x, z),
+            _log_cov(spend),
+        ),
+    )
 
 
 def clv_interval(clv, purchase_gradient, purchase_cov, spend_gradient, spend_cov):
@@ -364,15 +434,16 @@ def predict_customers(
     with np.errstate(all="ignore"):  # non-finite results are checked below, and said in words
         if spend is not None:
             value = gammagamma.expected_avg_value(spend, x, z)
-            rates = (horizon_months, discount_rate, month_days)
-            discounted = discounted_purchases(purchase, *own, *rates)
-            clv = margin * value * discounted[inverse]
-            low, high, total_low, total_high = clv_interval(
-                clv,
-                _purchase_log_gradient(purchase, keys, discounted, *rates)[inverse],
-                _log_cov(purchase),
-                _spend_log_gradient(spend, x, z),
-                _log_cov(spend),
+            clv, low, high, total_low, total_high = _clv_with_interval(
+                purchase,
+                spend,
+                keys,
+                inverse,
+                x,
+                z,
+                value,
+                margin,
+                (horizon_months, discount_rate, month_days),
             )
             columns.update(expected_avg_value=value, clv=clv, clv_low=low, clv_high=high)
             total = (float(clv.sum()), total_low, total_high)

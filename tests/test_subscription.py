@@ -183,6 +183,11 @@ def test_the_command_line_option(tmp_path, capsys):
     assert main([*args, "--business", "subscription", "--margin", "0.8", "--quiet"]) == 0
     written = pd.read_csv(out)
     assert list(written.columns) == SUBSCRIBER_COLUMNS and len(written) == 14
+    book = tmp_path / "subscribers.xlsx"
+    assert (
+        main([*args[:2], "-o", str(book), *args[4:], "--business", "subscription", "--quiet"]) == 0
+    )
+    assert book.stat().st_size > 0
     with pytest.raises(SystemExit):
         main([*args, "--business", "saas"])
     assert "invalid choice: 'saas'" in capsys.readouterr().err
