@@ -1009,3 +1009,25 @@ def test_running_out_of_memory_is_a_message(tmp_path, capsys, monkeypatch):
         "clvxl: the run needs more memory than is free; no output was written (a workbook "
         "log: export it as .csv, which is read in batches)\n"
     )
+
+
+def test_fit_bgbb_refuses_absurd_periods_before_the_sum_takes_all_memory(tmp_path):
+    # periods = 1e300 made the BG/BB likelihood loop over 1e300 opportunities (21 GB and
+    # counting); in its own process under a memory limit, so a regression fails here.
+    path = tmp_path / "bb.csv"
+    path.write_text("frequency,recency,periods\n1,2,6\n0,0,6\n2,3,1e300\n")
+    code, err = clvxl_limited("fit", "bgbb", str(path), memory=1024 * 1024**2)
+    assert code == 2, err
+    assert err == (
+        "clvxl: bb.csv: BG/BB would sum over 1e+300 opportunities after the last transaction "
+        "for each of 3 distinct rows, more than clvxl computes (10,000,000 terms); periods count "
+        "opportunities to buy (years, campaigns), usually a few dozen\n"
+    )
+
+
+def test_fit_bgbb_counts_opportunities_in_whole_numbers(tmp_path, capsys):
+    path = tmp_path / "bb.csv"
+    path.write_text("frequency,recency,periods\n1,2.5,6\n0,0,6\n")
+    code, _, err = fit_cli(capsys, path, "bgbb")
+    assert code == 2
+    assert err == "clvxl: bb.csv: BG/BB counts recency in whole opportunities; row 2 has 2.5\n"

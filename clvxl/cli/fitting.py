@@ -74,6 +74,34 @@ def _weights(log: RawLog) -> np.ndarray | None:
     return weights
 
 
+#: BG/BB sums over every opportunity after a customer's last transaction, for each distinct
+#: pattern: this many terms (80 MB) at most.
+MAX_BGBB_TERMS = 10_000_000
+
+
+def _check_opportunities(log: RawLog, x: np.ndarray, t_x: np.ndarray, n: np.ndarray) -> None:
+    """BG/BB counts opportunities: whole numbers, and not so many that the sum over them
+    cannot be held (periods of 1e300 made the fit take all the memory there is)."""
+    for values, role in ((x, "frequency"), (t_x, "recency"), (n, "periods")):
+        odd = np.flatnonzero(values != np.floor(values))
+        if len(odd):
+            row = log.row_numbers(odd[:1])[0]
+            raise InputError(
+                f"{log.source}: BG/BB counts {role} in whole opportunities; row {row} has "
+                f"{values[odd[0]]:g}"
+            )
+    gaps = float(np.max(n - t_x, initial=0)) + 1
+    after = f"{gaps - 1:,.0f}" if gaps < 1e15 else f"{gaps - 1:.3g}"
+    distinct = len(pd.DataFrame({"x": x, "t_x": t_x, "n": n}).drop_duplicates())
+    if gaps * distinct > MAX_BGBB_TERMS:
+        raise InputError(
+            f"{log.source}: BG/BB would sum over {after} opportunities after the last "
+            f"transaction for each of {distinct:,} distinct rows, more than clvxl computes "
+            f"({MAX_BGBB_TERMS:,} terms); periods count opportunities to buy (years, "
+            "campaigns), usually a few dozen"
+        )
+
+
 def _summary_or_log(path: Path, unit: str, as_of: str | None) -> tuple[RawLog, str]:
     raw = read_log(path)
     if any(name in raw.table.columns for name in _ALIASES["frequency"]):
@@ -105,14 +133,9 @@ def fit_model(
         return _settled(sbg.fit(_numbers(log, column)))
     if model == "bgbb":
         log = read_log(path)
-        return _settled(
-            bgbb.fit(
-                _column(log, "frequency"),
-                _column(log, "recency"),
-                _column(log, "periods"),
-                _weights(log),
-            )
-        )
+        columns = [_column(log, role) for role in ("frequency", "recency", "periods")]
+        _check_opportunities(log, *columns)
+        return _settled(bgbb.fit(*columns, _weights(log)))
     log, unit = _summary_or_log(path, unit, as_of)
     weights = _weights(log)
     if model == "gammagamma":
