@@ -146,6 +146,7 @@ def _formats(book) -> dict[str, object]:
         header=book.add_format({"bold": True, "text_wrap": True, "valign": "bottom"}),
         wrap=book.add_format({"text_wrap": True, "valign": "top"}),
         note=book.add_format({"font_color": "#595959"}),
+        note_wrap=book.add_format({"font_color": "#595959", "text_wrap": True, "valign": "top"}),
         kpi_label=book.add_format({"font_color": "#595959"}),
         input=book.add_format({"bg_color": "#FFF2CC", "border": 1}),
         input_date=book.add_format(
@@ -251,6 +252,12 @@ def _add_table(sheet, row: int, rows: int, headers: list[str], name: str, header
     }
 
 
+#: A note longer than this many characters wraps over the first :data:`_NOTE_COLUMNS`
+#: columns, this many characters a line (about what they hold at their usual widths).
+_NOTE_LINE = 110
+_NOTE_COLUMNS = 8
+
+
 def _write_items(book, sheet, items: list[Item], f, unit: str) -> dict[str, tuple[int, int, Block]]:
     """Write a sheet's layout items; returns each block's data rows by title."""
     widths: dict[int, float] = {}
@@ -269,6 +276,11 @@ def _write_items(book, sheet, items: list[Item], f, unit: str) -> dict[str, tupl
                     sheet.write_number(item.row + i, 1, value, _kpi_format(name, f))
             widths[0] = max(widths.get(0, 0), max(len(n) for n, _ in item.pairs) + 2)
             widths[1] = max(widths.get(1, 0), 16)
+        elif item.style == "note" and len(item.text) > _NOTE_LINE:
+            # Wrapped over the first columns: one long cell would widen the printed page.
+            sheet.merge_range(item.row, 0, item.row, _NOTE_COLUMNS - 1, "", f["note_wrap"])
+            sheet.write_string(item.row, 0, item.text, f["note_wrap"])
+            sheet.set_row(item.row, 15 * -(-len(item.text) // _NOTE_LINE))
         else:
             sheet.write_string(item.row, 0, item.text, f[item.style])
             if item.style == "title":
