@@ -29,6 +29,7 @@ fitted model first and are pure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -273,44 +274,7 @@ def fit(
     >>> bool(abs(m.r - 0.25) < 0.05 and abs(m.a - 0.8) < 0.4)
     True
     """
-    x, t_x, big_t = _customers(frequency, recency, T)
-    if len(x) == 0:
-        raise ModelError("there are no customers to fit the BG/NBD model to")
-    cols, w = patterns({"x": x, "t_x": t_x, "T": big_t}, weights)
-    if not (cols["x"] > 0).any():
-        raise ModelError(
-            "no customer has bought more than once, so the BG/NBD model cannot tell how "
-            "often customers buy; it needs some repeat buyers"
-        )
-
-    def negloglik(params: np.ndarray) -> float:
-        return -float(np.dot(w, _loglik_terms(params, cols["x"], cols["t_x"], cols["T"])))
-
-    split = _Patterns(cols["x"], cols["t_x"], cols["T"], w)
-
-    def value_and_gradient(params: np.ndarray):
-        return _value_and_gradient(params, split)
-
-    mean_x = np.average(cols["x"], weights=w)
-    mean_t = np.average(cols["T"], weights=w)
-    start = np.array([1.0, max(mean_t / max(mean_x, 0.1), 1e-2), 1.0, 1.0])
-    result = fit_mle(negloglik, BetaGeoModel.param_names, start, "BG/NBD", value_and_gradient)
-    model = BetaGeoModel(
-        **result.params,
-        time_unit=parse_unit(time_unit),
-        loglik=result.loglik,
-        n=float(w.sum()),
-        patterns=len(w),
-        stderr=result.stderr,
-        cov=result.cov,
-    )
-    own = (cols["x"], cols["t_x"], cols["T"])
-    with np.errstate(all="ignore"):  # what is not finite is refused in words
-        predictions = {
-            "P(alive)": p_alive(model, *own),
-            "expected purchases": expected_purchases(model, cols["T"].max(), *own),
-        }
-    return refuse_unusable(model, predictions)
+    return _fit_family(_FAMILY, frequency, recency, T, weights, time_unit)
 
 
 def p_alive(model: BetaGeoModel, frequency, recency, T) -> np.ndarray:
@@ -633,3 +597,65 @@ def simulate(model: BetaGeoModel, T, rng: np.random.Generator):
         t_x[buying] = clock[buying]
         alive = buying & (rng.random(n) >= p)
     return x, t_x, big_t
+
+
+@dataclass(frozen=True)
+class _Family:
+    """What the fit of a beta-geometric model (BG/NBD, MBG/NBD) needs of its module."""
+
+    model: type
+    loglik_terms: Callable
+    split: Callable  # the patterns, split for the analytic gradient
+    value_and_gradient: Callable
+    p_alive: Callable
+    expected_purchases: Callable
+
+
+def _fit_family(family: _Family, frequency, recency, T, weights, time_unit):
+    """The fit both beta-geometric models share: on the distinct (x, t_x, T) patterns,
+    from a start scaled to the data, with the analytic gradient; a fit whose own
+    predictions are not usable is refused (:func:`~clvxl.models._mle.refuse_unusable`)."""
+    label = family.model.name
+    x, t_x, big_t = _customers(frequency, recency, T)
+    if len(x) == 0:
+        raise ModelError(f"there are no customers to fit the {label} model to")
+    cols, w = patterns({"x": x, "t_x": t_x, "T": big_t}, weights)
+    if not (cols["x"] > 0).any():
+        raise ModelError(
+            f"no customer has bought more than once, so the {label} model cannot tell how "
+            "often customers buy; it needs some repeat buyers"
+        )
+    own = (cols["x"], cols["t_x"], cols["T"])
+
+    def negloglik(params: np.ndarray) -> float:
+        return -float(np.dot(w, family.loglik_terms(params, *own)))
+
+    split = family.split(*own, w)
+
+    def value_and_gradient(params: np.ndarray):
+        return family.value_and_gradient(params, split)
+
+    mean_x = np.average(cols["x"], weights=w)
+    mean_t = np.average(cols["T"], weights=w)
+    start = np.array([1.0, max(mean_t / max(mean_x, 0.1), 1e-2), 1.0, 1.0])
+    result = fit_mle(negloglik, family.model.param_names, start, label, value_and_gradient)
+    model = family.model(
+        **result.params,
+        time_unit=parse_unit(time_unit),
+        loglik=result.loglik,
+        n=float(w.sum()),
+        patterns=len(w),
+        stderr=result.stderr,
+        cov=result.cov,
+    )
+    with np.errstate(all="ignore"):  # what is not finite is refused in words
+        predictions = {
+            "P(alive)": family.p_alive(model, *own),
+            "expected purchases": family.expected_purchases(model, cols["T"].max(), *own),
+        }
+    return refuse_unusable(model, predictions)
+
+
+_FAMILY = _Family(
+    BetaGeoModel, _loglik_terms, _Patterns, _value_and_gradient, p_alive, expected_purchases
+)

@@ -49,10 +49,10 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
-from clvxl.errors import InputError, ModelError
-from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns, refuse_unusable
-from clvxl.models.bgnbd import _customers, _horizon, _near_one
-from clvxl.units import TimeUnit, parse_unit
+from clvxl.errors import InputError
+from clvxl.models._mle import ModelParams, as_column
+from clvxl.models.bgnbd import _customers, _Family, _fit_family, _horizon, _near_one
+from clvxl.units import TimeUnit
 
 __all__ = [
     "ModifiedBetaGeoModel",
@@ -221,46 +221,7 @@ def fit(
     >>> bool(abs(m.r - 0.5) < 0.1 and abs(m.a - 0.9) < 0.4)
     True
     """
-    x, t_x, big_t = _customers(frequency, recency, T)
-    if len(x) == 0:
-        raise ModelError("there are no customers to fit the MBG/NBD model to")
-    cols, w = patterns({"x": x, "t_x": t_x, "T": big_t}, weights)
-    if not (cols["x"] > 0).any():
-        raise ModelError(
-            "no customer has bought more than once, so the MBG/NBD model cannot tell how "
-            "often customers buy; it needs some repeat buyers"
-        )
-
-    def negloglik(params: np.ndarray) -> float:
-        return -float(np.dot(w, _loglik_terms(params, cols["x"], cols["t_x"], cols["T"])))
-
-    split = _Patterns(cols["x"], cols["t_x"], cols["T"], w)
-
-    def value_and_gradient(params: np.ndarray):
-        return _value_and_gradient(params, split)
-
-    mean_x = np.average(cols["x"], weights=w)
-    mean_t = np.average(cols["T"], weights=w)
-    start = np.array([1.0, max(mean_t / max(mean_x, 0.1), 1e-2), 1.0, 1.0])
-    result = fit_mle(
-        negloglik, ModifiedBetaGeoModel.param_names, start, "MBG/NBD", value_and_gradient
-    )
-    model = ModifiedBetaGeoModel(
-        **result.params,
-        time_unit=parse_unit(time_unit),
-        loglik=result.loglik,
-        n=float(w.sum()),
-        patterns=len(w),
-        stderr=result.stderr,
-        cov=result.cov,
-    )
-    own = (cols["x"], cols["t_x"], cols["T"])
-    with np.errstate(all="ignore"):  # what is not finite is refused in words
-        predictions = {
-            "P(alive)": p_alive(model, *own),
-            "expected purchases": expected_purchases(model, cols["T"].max(), *own),
-        }
-    return refuse_unusable(model, predictions)
+    return _fit_family(_FAMILY, frequency, recency, T, weights, time_unit)
 
 
 def p_alive(model: ModifiedBetaGeoModel, frequency, recency, T) -> np.ndarray:
@@ -496,3 +457,13 @@ def simulate(model: ModifiedBetaGeoModel, T, rng: np.random.Generator):
         t_x[buying] = clock[buying]
         alive = buying & (rng.random(n) >= p)
     return x, t_x, big_t
+
+
+_FAMILY = _Family(
+    ModifiedBetaGeoModel,
+    _loglik_terms,
+    _Patterns,
+    _value_and_gradient,
+    p_alive,
+    expected_purchases,
+)
