@@ -31,11 +31,11 @@ from clvxl.errors import InputError
 from clvxl.excel import layout, sheetxml, zipparts
 from clvxl.excel.calculator import EXAMPLES
 from clvxl.excel.layout import SHEETS, Block, Item
-from clvxl.models import PURCHASE_MODELS, REGISTRY
+from clvxl.models import BUSINESSES, MODEL_CHOICES, PURCHASE_MODELS, REGISTRY
 from clvxl.output import write_atomic
 from clvxl.recalc import RecalcResult, Settings, recalculate
 from clvxl.sources import demo_log, sheet_rows
-from clvxl.units import UNIT_NAMES
+from clvxl.units import MONTHS, UNIT_NAMES
 
 __all__ = [
     "EXCEL_MAX_COLUMNS",
@@ -85,8 +85,33 @@ SETTING_NAMES: dict[str, tuple[str, str, str]] = {
     "model": (
         "PurchaseModel",
         "Purchase model",
-        " or ".join(f"{n} ({REGISTRY[n].label})" for n in PURCHASE_MODELS) + ".",
+        "auto (the best on a holdout check among those that never hold a one-time buyer "
+        "certainly alive), or "
+        + ", ".join(f"{n} ({REGISTRY[n].label})" for n in PURCHASE_MODELS)
+        + ".",
     ),
+    "month": (
+        "MonthLength",
+        "Month length",
+        f"{', '.join(MONTHS)}: how long a month of the CLV horizon is.",
+    ),
+    "business": (
+        "BusinessType",
+        "Business",
+        "auto (detected), transactions (repeat purchases) or subscription (regular invoices).",
+    ),
+    "recency_days": (
+        "RecencyWindows",
+        "Recency windows (days)",
+        "Empty: from the typical repurchase gap; or four numbers, e.g. 30, 60, 90, 180.",
+    ),
+}
+#: The settings chosen from a list, and the list.
+_SETTING_LISTS = {
+    "unit": UNIT_NAMES,
+    "model": MODEL_CHOICES,
+    "month": tuple(MONTHS),
+    "business": BUSINESSES,
 }
 
 _HELP = [
@@ -643,6 +668,11 @@ def _settings_sheet(book, sheet, settings: Settings, f) -> None:
         "cac": settings.cac,
         "unit": settings.unit.value,
         "model": settings.model,
+        "month": settings.month,
+        "business": settings.business,
+        "recency_days": ", ".join(f"{d:g}" for d in settings.recency_days)
+        if settings.recency_days
+        else None,
     }
     styles = {"as_of": f["input_date"], "discount_rate": f["input_pct"], "margin": f["input_pct"]}
     for i, (key, (name, label, text)) in enumerate(SETTING_NAMES.items()):
@@ -660,20 +690,9 @@ def _settings_sheet(book, sheet, settings: Settings, f) -> None:
         sheet.write_string(row, 2, key)
         sheet.write_string(row, 3, text)
         book.define_name(name, f"=Settings!$B${row + 1}")
-    sheet.data_validation(
-        3 + list(SETTING_NAMES).index("unit"),
-        1,
-        3 + list(SETTING_NAMES).index("unit"),
-        1,
-        {"validate": "list", "source": list(UNIT_NAMES)},
-    )
-    sheet.data_validation(
-        3 + list(SETTING_NAMES).index("model"),
-        1,
-        3 + list(SETTING_NAMES).index("model"),
-        1,
-        {"validate": "list", "source": list(PURCHASE_MODELS)},
-    )
+    for key, choices in _SETTING_LISTS.items():
+        row = 3 + list(SETTING_NAMES).index(key)
+        sheet.data_validation(row, 1, row, 1, {"validate": "list", "source": list(choices)})
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 2, 16)
     sheet.set_column(3, 3, 70)
