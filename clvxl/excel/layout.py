@@ -222,7 +222,12 @@ def as_of_line(result) -> str:
     as_of = s.as_of.date().isoformat() if s.as_of is not None else "the last date in the log"
     values = f"margin ({s.margin:.0%})" if s.margin is not None else "revenue (no margin set)"
     fitted = result.model["model"] if "model" in result.model else []
-    model = f"{fitted.iloc[0]}, chosen by the holdout check" if s.model == "auto" and len(fitted) else s.model
+    if getattr(result, "business", "transactions") == "subscription":
+        model = "sBG per acquisition cohort (a subscription log)"
+    elif s.model == "auto" and len(fitted):
+        model = f"{fitted.iloc[0]}, chosen by the holdout check"
+    else:
+        model = s.model
     return (
         f"As of {as_of} · time unit {s.unit.value} · model {model} · "
         f"CLV over {s.horizon_months:g} months, discounted {s.discount_rate:.0%} a year, in {values}"

@@ -219,11 +219,11 @@ def _width(values: pd.Series, what: str, header: str) -> float:
 
 def _kpi_format(name: str, f) -> object:
     lowered = name.lower()
-    if "rate" in lowered or "share" in lowered or "bring" in lowered:
+    if any(w in lowered for w in ("rate", "share", "bring")) or lowered == "gross margin":
         return f["kpi_pct"]
-    if name.split(" ")[0] in ("Customers", "Orders"):
+    if name.split(" ")[0] in ("Customers", "Orders", "Subscribers"):
         return f["kpi_int"]
-    if lowered.startswith(("purchase frequency", "ltv:cac", "expected purchases")):
+    if lowered.startswith(("purchase frequency", "ltv:cac", "expected purchases", "cac payback")):
         return f["kpi_dec"]
     return f["kpi_money"]
 
