@@ -182,13 +182,13 @@ KNOWN: list[KnownDefect] = [
     # --- dates -------------------------------------------------------------------------
     KnownDefect(
         "D01", "a date with a time-zone offset (…Z, …+02:00) crashes: TypeError: Invalid value '<DatetimeArray>' for dtype 'datetime64[ns]'",
-        ("exception",), r"TypeError@transactions", r"date:(Z|\+02:00|-05:00)$",
+        ("exception",), r"TypeError@(transactions|dates)", r"date:(Z|\+02:00|-05:00)$",
         lambda: recalc("date:Z", HEAD + BASE + "c,2024-03-05T10:00:00Z,5.00\n", "--on-error", "skip",
                        customers={**A_B, "c": [_e("5", 1, D(2024, 3, 5)), None]}, expect="succeed"),
     ),
     KnownDefect(
         "D02", "offsets that differ in one column crash: ValueError: Mixed timezones detected",
-        ("exception",), r"ValueError@transactions", r"date:mixed-offsets",
+        ("exception",), r"ValueError@(transactions|dates)", r"date:mixed-offsets",
         lambda: recalc("date:mixed-offsets", HEAD + BASE + "c,2024-03-05T12:00:00+02:00,5\nc,2024-03-06T12:00:00+05:00,5\n",
                        "--on-error", "skip", customers={**A_B, "c": [_e("10", 2, D(2024, 3, 5), D(2024, 3, 6)), None]},
                        expect="succeed"),
@@ -208,7 +208,7 @@ KNOWN: list[KnownDefect] = [
     ),
     KnownDefect(
         "D05", "text dates outside pandas' range crash instead of being bad rows: 'Jan', '-1', '12/31/2999' (OutOfBoundsDatetime)",
-        ("exception",), r"OutOfBoundsDatetime@transactions", r"",
+        ("exception",), r"OutOfBoundsDatetime@(transactions|dates)", r"",
         lambda: recalc("date:12/31/2999", HEAD + BASE + "c,12/31/2999,5\n", "--on-error", "skip", customers=A_B,
                        expect="succeed", bad_rows={5: ("date:12/31/2999",)}),
     ),
@@ -240,7 +240,7 @@ KNOWN: list[KnownDefect] = [
     ),
     KnownDefect(
         "D10", "an amount of 1e28 or more crashes in the summary: duckdb ConversionException (CAST … AS DECIMAL(38, 10))",
-        ("exception",), r"ConversionException@summary", r"",
+        ("exception",), r"ConversionException@(summary|engine)", r"",
         lambda: recalc("money:1e28", HEAD + BASE + "c,2024-03-01,1e28\n", "--on-error", "skip"),
     ),
     # --- text files --------------------------------------------------------------------
@@ -329,18 +329,18 @@ KNOWN: list[KnownDefect] = [
     ),
     KnownDefect(
         "D26", "a table whose ref is wider than its sheet's data, or whose column list is shorter than its ref, crashes: ValueError: 6 columns passed, passed data had 3 columns",
-        ("exception",), r"ValueError@sources", r"xl:table-(ref-wide|columns-mismatch)",
+        ("exception",), r"ValueError@(sources|workbook)", r"xl:table-(ref-wide|columns-mismatch)",
         lambda: recalc("xl:table-ref-wide", zip_parts(_book(table=table_xml("A1:F13", ["customer", "date", "amount", "x", "y", "z"]))), input_name="in/book.xlsx"),
     ),
     KnownDefect(
         "D27", "a table ref written backwards (C13:A1) crashes: pyo3_runtime.PanicException: invalid range bounds",
-        ("exception",), r"PanicException@sources", r"xl:table-ref-(reversed|garbage)",
+        ("exception",), r"PanicException@(sources|workbook)", r"xl:table-ref-(reversed|garbage)",
         lambda: recalc("xl:table-ref-reversed", zip_parts(_book(table=table_xml("C13:A1", ["customer", "date", "amount"]))), input_name="in/book.xlsx"),
     ),
     KnownDefect(
         "D28", "calamine's errors after the workbook opens are not explained: a missing sheet part (WorksheetNotFound), "
         "no xl/workbook.xml (IndexError), a missing shared string (CalamineError)",
-        ("exception",), r"(WorksheetNotFound|IndexError|CalamineError|XmlError)@sources", r"",
+        ("exception",), r"(WorksheetNotFound|IndexError|CalamineError|XmlError)@(sources|workbook)", r"",
         lambda: recalc("xl:no-sheet-part", zip_parts(_book(lambda p: p.pop("xl/worksheets/sheet1.xml"))), input_name="in/book.xlsx"),
     ),
     KnownDefect(
@@ -387,7 +387,7 @@ KNOWN: list[KnownDefect] = [
     # --- fit -----------------------------------------------------------------------------
     KnownDefect(
         "D37", "fit: a summary with text in a number column (ValueError: could not convert string to float) or weights that sum to 0 (ZeroDivisionError) gives a traceback",
-        ("exception",), r"(ValueError@fitcmd|ZeroDivisionError@)", r"",
+        ("exception",), r"(ValueError@(fitcmd|fit)|ZeroDivisionError@)", r"",
         lambda: _fit(_SUMMARY.replace("2,10.5,30", "abc,10.5,30", 1)),
     ),
     KnownDefect(
@@ -433,9 +433,27 @@ def _bgbb_huge_periods() -> Case:
     return case
 
 
+#: Defects fixed since: their reproducers now guard the fixes (they must keep every
+#: promise), and a failure like theirs in a fuzz run is a regression, explained by nothing.
+FIXED = frozenset(
+    {
+        # the output side: one output transaction, every output checked against the input
+        "D15", "D16", "D17", "D18",
+        # --sheet for an .xlsx output
+        "D38",
+        # workbooks: the hardened package reader, bounded sheets, tables, calamine's errors
+        "D24", "D25", "D26", "D27", "D28", "D29",
+        # freeze: the same reader, tokenised cells, shared formulas, prefixes, what is left out
+        "D30", "D31", "D32", "D33", "D34", "D35", "D36",
+        # fit: the inputs checked (BG/BB's opportunities bounded), unsettled fits refused
+        "D37", "D39",
+    }
+)
+
+
 def match(failure: Failure) -> str | None:
-    """The id of the known defect that explains ``failure``, or None."""
+    """The id of the open known defect that explains ``failure``, or None."""
     for defect in KNOWN:
-        if defect.matches(failure):
+        if defect.id not in FIXED and defect.matches(failure):
             return defect.id
     return None
