@@ -1031,3 +1031,12 @@ def test_fit_bgbb_counts_opportunities_in_whole_numbers(tmp_path, capsys):
     code, _, err = fit_cli(capsys, path, "bgbb")
     assert code == 2
     assert err == "clvxl: bb.csv: BG/BB counts recency in whole opportunities; row 2 has 2.5\n"
+
+
+def test_a_utf16_file_with_blank_lines_names_the_file_line(tmp_path, capsys):
+    # UTF-16 has two bytes a character, so a byte search for "\n\n" found no blank line
+    # and rows were named by record (found by the fuzzer: row 18 for file line 21).
+    source = tmp_path / "unicode.csv"
+    source.write_bytes("customer,date,amount\na,2024-01-01,10\n\n\nb,2101-01-01,5\n".encode("utf-16"))
+    assert main(["recalc", str(source), "-o", str(tmp_path / "c.csv"), "--quiet"]) == 2
+    assert "row 5, column 'date': '2101-01-01'" in capsys.readouterr().err

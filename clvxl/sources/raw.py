@@ -179,6 +179,11 @@ def file_version(path: Path) -> tuple[Path, int, int]:
 def blank_lines(path: Path, _mtime: int, _size: int) -> bool:
     """Whether reading skipped empty lines: blank lines before the last line with
     content (a byte search in 1 MB steps, so cheap on the normal path)."""
+    wide = _utf16(path)
+    if wide is not None:  # two bytes a character: the byte search would not see "\n\n"
+        lines = path.read_text(encoding=wide, errors="replace").splitlines()
+        content = [i for i, line in enumerate(lines) if line.strip()]
+        return bool(content) and any(not line.strip() for line in lines[: content[-1]])
     blank_seen, tail = False, b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
@@ -199,8 +204,21 @@ def lines_differ(path: Path, mtime: int, size: int) -> bool:
     quoted field spans lines (some line has an odd number of quotes)."""
     if blank_lines(path, mtime, size):
         return True
+    wide = _utf16(path)
+    if wide is not None:
+        with path.open(encoding=wide, errors="replace", newline="") as fh:
+            return any(line.count('"') % 2 for line in fh)
     with path.open("rb") as fh:
         return any(line.count(b'"') % 2 for line in fh)
+
+
+def _utf16(path: Path) -> str | None:
+    """The file's UTF-16 encoding, or None for a one-byte-a-character text file."""
+    from clvxl.sources.text import text_encoding
+
+    with path.open("rb") as fh:
+        encoding = text_encoding(fh.read(4096))
+    return encoding if encoding.startswith("utf-16") else None
 
 
 @functools.lru_cache(maxsize=2)

@@ -316,16 +316,17 @@ MONEY: dict[str, Callable] = {
     "money:nan": lambda r, v, s: (r.choice(["nan", "NaN"]), _o(BAD)),
     "money:text": lambda r, v, s: (r.choice(["abc", "TRUE", "n/a", "--", "$"]), _o(BAD)),
     "money:empty": lambda r, v, s: ("", _o(BAD)),
-    # documented forms: read as meant
-    "money:$1,234.50": lambda r, v, s: ("$1,234.50", _o(D("1234.5"))),
-    "money:(12.00)": lambda r, v, s: ("(12.00)", _o(D(-12))),
+    # documented forms: read as meant, or a bad row where they do not fit the column's one
+    # rule (a decimal comma among decimal points, or the other way round)
+    "money:$1,234.50": lambda r, v, s: ("$1,234.50", _o(D("1234.5"), BAD)),
+    "money:(12.00)": lambda r, v, s: ("(12.00)", _o(D(-12), BAD)),
     "money:-$40": lambda r, v, s: ("-$40", _o(D(-40))),
-    "money:1.234,50": lambda r, v, s: ("1.234,50", _o(D("1234.5"))),
+    "money:1.234,50": lambda r, v, s: ("1.234,50", _o(D("1234.5"), BAD)),
     "money:€ 99": lambda r, v, s: ("€ 99", _o(D(99))),
-    "money:12,50": lambda r, v, s: ("12,50", _o(D("12.5"))),
+    "money:12,50": lambda r, v, s: ("12,50", _o(D("12.5"), BAD)),
     "money:5-": lambda r, v, s: ("5-", _o(D(-5))),
     "money:USD 5": lambda r, v, s: ("USD 5", _o(D(5))),
-    "money:1 234,50": lambda r, v, s: ("1 234,50", _o(D("1234.5"))),
+    "money:1 234,50": lambda r, v, s: ("1 234,50", _o(D("1234.5"), BAD)),
     "money: 7.25 ": lambda r, v, s: (" 7.25 ", _o(D("7.25"))),
     "money:.5": lambda r, v, s: (".5", _o(D("0.5"))),
     "money:-0": lambda r, v, s: ("-0", _o(D(0))),
@@ -1734,23 +1735,22 @@ def _worker_main() -> None:
 
 # --- checking a case -----------------------------------------------------------------------
 
-#: The customer table's columns, exactly, in csv and parquet (README, "The customer table").
-CUSTOMER_COLUMNS = [
-    "customer_id", "first_purchase", "last_purchase", "orders", "frequency", "recency", "T",
-    "revenue", "aov", "monetary", "r_score", "f_score", "m_score", "rfm", "segment",
-    "value_tier", "clv_historic", "p_alive", "expected_purchases", "expected_avg_value", "clv",
-]
-#: The Customers sheet's headers in a workbook output.
-FRIENDLY = {
-    "Customer": "customer_id", "First purchase": "first_purchase", "Last purchase": "last_purchase",
-    "Orders": "orders", "Repeat purchases": "frequency", "Recency": "recency", "Age (T)": "T",
-    "Revenue": "revenue", "AOV": "aov", "Avg repeat value": "monetary", "R": "r_score",
-    "F": "f_score", "M": "m_score", "RFM": "rfm", "Segment": "segment", "Value tier": "value_tier",
-    "Historic CLV": "clv_historic", "P(alive)": "p_alive", "Expected purchases": "expected_purchases",
-    "Expected avg value": "expected_avg_value", "Predicted CLV": "clv",
-}
+#: The customer table's columns, exactly, in csv and parquet, as the README lists them
+#: (:data:`clvxl.customers.CUSTOMER_COLUMNS`), and the Customers sheet's headers in a
+#: workbook output (:func:`clvxl.excel.layout.label`).
+def _customer_columns() -> tuple[list[str], dict[str, str]]:
+    from clvxl.customers import CUSTOMER_COLUMNS as columns
+    from clvxl.excel.layout import label
+
+    return list(columns), {label(c): c for c in columns}
+
+
+CUSTOMER_COLUMNS, FRIENDLY = _customer_columns()
 PREDICTIONS = ["p_alive", "expected_purchases", "expected_avg_value", "clv"]
 NO_PREDICTION_NOTE = "predicted CLV is not available"
+#: The note when only the spend model failed: the purchase model's columns stay filled.
+NO_SPEND_NOTE = "are empty: the spend model could not be fitted"
+SPEND_COLUMNS = ("expected_avg_value", "clv", "clv_low", "clv_high")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -2041,6 +2041,7 @@ def _check_recalc(case: Case, result: Result, before, after, root: Path, output:
     quiet = "--quiet" in case.argv
     noted = NO_PREDICTION_NOTE in result.stdout
     all_nan = all(np.isnan(num[c]).all() for c in PREDICTIONS)
+    spend_noted = NO_SPEND_NOTE in result.stdout
     for column, low, high in (("p_alive", 0, 1), ("clv", 0, np.inf), ("expected_purchases", 0, np.inf), ("expected_avg_value", 0, np.inf)):
         values = num[column]
         nan = np.isnan(values)
@@ -2048,7 +2049,8 @@ def _check_recalc(case: Case, result: Result, before, after, root: Path, output:
         if len(finite) and (not np.isfinite(finite).all() or (finite < low - 1e-12).any() or (finite > high + 1e-12).any()):
             bad = finite[~np.isfinite(finite) | (finite < low - 1e-12) | (finite > high + 1e-12)]
             fail("range", column, f"{column} outside [{low}, {high}]: {bad[:5].tolist()}")
-        if nan.any() and not ((noted or quiet) and all_nan):
+        spend_nan = column in SPEND_COLUMNS and (spend_noted or quiet) and nan.all()
+        if nan.any() and not ((noted or quiet) and all_nan) and not spend_nan:
             fail("nan", column, f"{column} is NaN for {int(nan.sum())} of {len(values)} customers without the note '{NO_PREDICTION_NOTE}'")
     orders, frequency = num["orders"], num["frequency"]
     if np.isnan(orders).any() or (orders < 1).any() or (orders != np.floor(orders)).any():

@@ -447,6 +447,10 @@ FIXED = frozenset(
         "D30", "D31", "D32", "D33", "D34", "D35", "D36",
         # fit: the inputs checked (BG/BB's opportunities bounded), unsettled fits refused
         "D37", "D39",
+        # the reading layer: one date parser with its forms and range, one money rule per
+        # column, time-zone offsets, tz-aware parquet, as-of values
+        "D01", "D02", "D03", "D04", "D05", "D06", "D07", "D09", "D10", "D11", "D13",
+        "D20", "D23",
     }
 )
 

@@ -115,7 +115,7 @@ def test_checker_catches_a_changed_input_and_leftovers(tmp_path):
 
 def test_checker_catches_a_wrong_revenue_and_a_bad_row_read(tmp_path):
     header = ",".join(fuzzlib.CUSTOMER_COLUMNS)
-    row = "a,2024-01-02,2024-01-02,1,0,0,0,{revenue},{revenue},0,1,1,1,111,Lost,Rest,{revenue},,,,"
+    row = "a,2024-01-02,2024-01-02,1,0,0,0,{revenue},{revenue},0,1,1,1,111,Lost,Rest,{revenue},,,,,,"
     (tmp_path / "out").mkdir()
     (tmp_path / "out/c.csv").write_text(header + "\n" + row.format(revenue=140) + "\n")
     expected = fuzzlib.Expected(Decimal(100), 1, dt.date(2024, 1, 2), dt.date(2024, 1, 2), 0)
