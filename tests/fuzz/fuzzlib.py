@@ -1060,7 +1060,7 @@ def _finish_output(b: Recalc) -> None:
         out = Path(b.output)
         b.input_name = str(out.with_name(out.stem + ".rejected.csv"))
         b.output = str(out.with_suffix(rng.choice([".csv", ".parquet"])))
-        b.force("either")
+        b.force("refuse")  # its rejected rows (or the removal of a stale file) would hit the input
     if "same-as-input" in flags:
         b.output = b.input_name
         b.force("refuse")
@@ -1918,7 +1918,8 @@ _ROW = re.compile(r"^\s*row (\d+), column ", re.M)
 def _check_report(case: Case, result: Result, fail: Callable) -> None:
     """A refusal listing bad rows names only bad rows, and all of them when they are few."""
     oracle = case.oracle
-    if "bad row" not in result.stderr or not oracle.rows_known:
+    # A report lists rows; a refusal of the paths ("… writes its bad rows to …") does not.
+    if "bad row" not in result.stderr or not _ROW.search(result.stderr) or not oracle.rows_known:
         return
     reported = {int(m) for m in _ROW.findall(result.stderr)}
     allowed = set(oracle.bad_rows) | set(oracle.maybe_bad_rows)
