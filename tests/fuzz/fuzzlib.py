@@ -892,6 +892,8 @@ def _blank_lines(rng, b, t):
 
 def _all_empty_row(rng, b, t):
     line = b.some_line(rng)
+    if line is None:  # no data line left (a header-only log)
+        return None
     cells = {role: Cell("", _o(BAD), "csv:all-empty-row", empty=True) for role in line.cells}
     b.lines.insert(rng.randrange(len(b.lines) + 1), Line(cells))
     return "csv:all-empty-row"
@@ -904,6 +906,8 @@ def _comment(rng, b, t):
 
 def _duplicate_line(rng, b, t):
     line = b.some_line(rng)
+    if line is None:  # no data line left (a header-only log)
+        return None
     copy = Line({r: Cell(c.value, c.outcomes, c.label, c.empty) for r, c in line.cells.items()})
     b.lines.insert(b.lines.index(line) + 1, copy)
     return "csv:duplicate-line"
@@ -912,6 +916,8 @@ def _duplicate_line(rng, b, t):
 def _ragged(kind: str):
     def fn(rng, b, t):
         line = b.some_line(rng)
+        if line is None:
+            return None
         fields = [str(line.cells[c].value) if c in line.cells else "" for c in t.columns]
         fields = [*fields, "extra"] if kind == "long" else fields[:-1]
         raw = Line(line.cells, raw=_csv_line(fields, t.style.delimiter))
@@ -985,7 +991,9 @@ def _no_final_newline(rng, b, t):
 
 def _control_id(rng, b, t=None):
     line = b.some_line(rng)
-    text = "ctl" + rng.choice(["\x00", "\x01", "\x0b", "\x1f", "\x7f", "\ufffe"]) + "id"
+    if line is None:  # no data line left (a header-only log)
+        return None
+    text = "ctl" + rng.choice(["\x00", "\x01", "\x0b", "\x1f", "\x7f"]) + "id"
     line.cells["customer_id"] = Cell.exact(text, text, "id:control")
     return "id:control"
 
@@ -1074,6 +1082,8 @@ def _finish_output(b: Recalc) -> None:
         b.output = str(Path(b.output).with_suffix(".txt"))
         b.force("refuse")
     same = os.path.normpath(b.output) == os.path.normpath(b.input_name)
+    if "missing-folder" in flags:
+        return  # whatever else was asked for would create the folder
     if "is-dir" in flags and not same:
         b.files[b.output] = DIR
         b.force("refuse")
@@ -2591,15 +2601,13 @@ def gen_freeze(seed: int, keep: frozenset[int] | None = None, mutations: list[st
     state: dict[str, object] = {}
     applied = []
     parts = package(sheets)
-    for i, name in enumerate(drawn):
-        if keep is not None and i not in keep:
-            continue
+    kept = [(i, name) for i, name in enumerate(drawn) if keep is None or i in keep]
+    if any(name == "fz:template" for _, name in kept) and TEMPLATE.exists():  # the book to mutate
+        with zipfile.ZipFile(TEMPLATE) as z:
+            parts = {info.filename: z.read(info) for info in z.infolist()}
+    for i, name in kept:
         if name == "fz:template" and not TEMPLATE.exists():
             continue
-        if name == "fz:template":
-            with zipfile.ZipFile(TEMPLATE) as z:
-                template_parts = {info.filename: z.read(info) for info in z.infolist()}
-            parts = template_parts
         _freeze_mutate(name, random.Random(f"{seed}:{i}:{name}"), parts, state)
         applied.append(name)
     if state.get("drop_help"):
