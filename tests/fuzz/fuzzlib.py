@@ -1935,7 +1935,7 @@ def _check_report(case: Case, result: Result, fail: Callable) -> None:
     for row in sorted(reported - allowed)[:3]:
         line = next((x for x in result.stderr.splitlines() if x.strip().startswith(f"row {row},")), "")
         why = oracle.row_labels.get(row) or ("unlabelled",)
-        fail("valid-row-reported", "+".join(_cell_labels(why)), f"reported a row the fuzzer wrote as valid: {line.strip()}", why)
+        fail("valid-row-reported", "+".join(_cell_labels(why)), f"reported a row the fuzzer wrote as valid: {line.strip()}", (*why, *case.labels))
     if len(allowed) <= 20:
         for row in sorted(set(oracle.bad_rows) - reported)[:3]:
             fail("bad-row-unreported", "+".join(oracle.bad_rows[row]), f"row {row} is bad but not in the report: {result.stderr[-400:]}", oracle.bad_rows[row])
@@ -2158,7 +2158,7 @@ def _check_rejected(case: Case, result: Result, before, after, root: Path, rejec
             fail("bad-accepted", "+".join(_cell_labels(why)), f"row {row} is bad but was not set aside", why)
     for row in sorted(rows - set(oracle.bad_rows) - set(oracle.maybe_bad_rows))[:3]:
         why = oracle.row_labels.get(row) or ("unlabelled",)
-        fail("valid-row-rejected", "+".join(_cell_labels(why)), f"row {row} was set aside but was written valid", why)
+        fail("valid-row-rejected", "+".join(_cell_labels(why)), f"row {row} was set aside but was written valid", (*why, *case.labels))
 
 
 # --- xlsx packages by hand -----------------------------------------------------------------

@@ -386,7 +386,7 @@ KNOWN: list[KnownDefect] = [
         lambda: freeze_case("fz:no-workbook-xml", {k: v for k, v in _freeze_parts().items() if k != "xl/workbook.xml"}),
     ),
     KnownDefect(
-        "D36", "freeze: a cell at XFD1048576 on the Settings sheet aborts the process (calamine builds the grid in read_settings)",
+        "D36", "a cell at XFD1048576 on the Settings sheet aborts the process in read_settings (calamine builds the grid): clvxl freeze, and clvxl recalc BOOK.xlsx -o X.csv",
         ("crash", "memory"), r"", r"fz:settings-XFD1048576", lambda: _settings_far_cell(),
     ),
     # --- fit -----------------------------------------------------------------------------
