@@ -182,13 +182,13 @@ KNOWN: list[KnownDefect] = [
     # --- dates -------------------------------------------------------------------------
     KnownDefect(
         "D01", "a date with a time-zone offset (…Z, …+02:00) crashes: TypeError: Invalid value '<DatetimeArray>' for dtype 'datetime64[ns]'",
-        ("exception",), r"TypeError@(transactions|dates)", r"date:(Z|\+02:00|-05:00)$",
+        ("exception",), r"TypeError@(transactions|dates)", r"date:(Z|\+02:00|-05:00|mixed-offsets)$",
         lambda: recalc("date:Z", HEAD + BASE + "c,2024-03-05T10:00:00Z,5.00\n", "--on-error", "skip",
                        customers={**A_B, "c": [_e("5", 1, D(2024, 3, 5)), None]}, expect="succeed"),
     ),
     KnownDefect(
-        "D02", "offsets that differ in one column crash: ValueError: Mixed timezones detected",
-        ("exception",), r"ValueError@(transactions|dates)", r"date:mixed-offsets",
+        "D02", "offsets that differ in one column, or an offset beside a plain date-time, crash: ValueError: Mixed timezones detected",
+        ("exception",), r"ValueError@(transactions|dates)", r"date:(mixed-offsets|Z|\+02:00|-05:00)$",
         lambda: recalc("date:mixed-offsets", HEAD + BASE + "c,2024-03-05T12:00:00+02:00,5\nc,2024-03-06T12:00:00+05:00,5\n",
                        "--on-error", "skip", customers={**A_B, "c": [_e("10", 2, D(2024, 3, 5), D(2024, 3, 6)), None]},
                        expect="succeed"),
@@ -261,6 +261,11 @@ KNOWN: list[KnownDefect] = [
         ("oracle-missing", "oracle-extra"), r"", r"csv:cp1252",
         lambda: recalc("csv:cp1252", (HEAD + BASE + "Žižek,2024-01-03,5.00\n").encode("cp1252"),
                        customers={**A_B, "Žižek": [_e("5", 1, D(2024, 1, 3))]}, expect="succeed"),
+    ),
+    KnownDefect(
+        "D40", "a UTF-16 CSV (Excel's 'Unicode Text' export) is read as Latin-1: every value has NULs between its letters and every row is reported bad ('\\x001\\x007\\x005…')",
+        ("valid-row-reported", "valid-refused"), r"", r"csv:utf16",
+        lambda: recalc("csv:utf16", (HEAD + BASE).encode("utf-16"), customers=A_B, expect="succeed"),
     ),
     # --- the output side ---------------------------------------------------------------
     KnownDefect(
@@ -381,7 +386,7 @@ KNOWN: list[KnownDefect] = [
         lambda: freeze_case("fz:no-workbook-xml", {k: v for k, v in _freeze_parts().items() if k != "xl/workbook.xml"}),
     ),
     KnownDefect(
-        "D36", "freeze: a cell at XFD1048576 on the Settings sheet aborts the process (calamine builds the grid in read_settings)",
+        "D36", "a cell at XFD1048576 on the Settings sheet aborts the process in read_settings (calamine builds the grid): clvxl freeze, and clvxl recalc BOOK.xlsx -o X.csv",
         ("crash", "memory"), r"", r"fz:settings-XFD1048576", lambda: _settings_far_cell(),
     ),
     # --- fit -----------------------------------------------------------------------------
@@ -450,7 +455,7 @@ FIXED = frozenset(
         # the reading layer: one date parser with its forms and range, one money rule per
         # column, time-zone offsets, tz-aware parquet, as-of values
         "D01", "D02", "D03", "D04", "D05", "D06", "D07", "D09", "D10", "D11", "D13",
-        "D20", "D23",
+        "D20", "D23", "D40",
     }
 )
 
