@@ -315,7 +315,7 @@ def recalculate(
         tables=wanted,
     )
     summarise = functools.partial(_summarise, settings=settings)
-    return run_stages(raw, encode, summarise, _result)
+    return run_stages(raw, encode, summarise, _decide, _result)
 
 
 @dataclass(frozen=True)
@@ -377,12 +377,34 @@ def _summarise(encoded: _Encoded, settings: Settings) -> _Summarised:
     )
 
 
-def _result(summarised: _Summarised) -> RecalcResult:
+@dataclass(frozen=True)
+class _Decided:
+    """What the log is and which purchase model to use; the log itself only for a
+    subscription log's invoices (let go of before the customer table is built)."""
+
+    summarised: _Summarised
+    business: str
+    business_notes: tuple[str, ...]
+    comparison: holdout.Comparison | None
+    model: str
+    choice_notes: tuple[str, ...]
+
+
+def _decide(summarised: _Summarised) -> _Decided:
     business, business_notes = _business(summarised)
     if business == "subscription":
-        return _subscription_result(summarised, business_notes)
-    settings = summarised.settings
+        return _Decided(summarised, business, business_notes, None, "", ())
     comparison, model, choice_notes = _choose_model(summarised)
+    without_log = dataclasses.replace(summarised, log=None)
+    return _Decided(without_log, business, business_notes, comparison, model, choice_notes)
+
+
+def _result(decided: _Decided) -> RecalcResult:
+    summarised = decided.summarised
+    if decided.business == "subscription":
+        return _subscription_result(summarised, decided.business_notes)
+    settings = summarised.settings
+    comparison, model, choice_notes = decided.comparison, decided.model, decided.choice_notes
     built = customer_table(
         summarised.summary,
         margin=settings.margin,
