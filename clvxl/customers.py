@@ -2,8 +2,9 @@
 
 One row per customer, columns :data:`CUSTOMER_COLUMNS`, exactly these names in csv
 and parquet output. Each column comes from the one function that defines it:
-scores and segments from :mod:`clvxl.rfm`, tiers from :mod:`clvxl.tiers`, historic
-CLV from :func:`clvxl.metrics.clv_historic`, and the predictions from
+scores and segments from :mod:`clvxl.analytics.rfm`, tiers from
+:mod:`clvxl.analytics.tiers`, historic CLV from
+:func:`clvxl.analytics.metrics.clv_historic`, and the predictions from
 :mod:`clvxl.predict` (with ``clv_low``/``clv_high``, its 90 % interval).
 """
 
@@ -175,7 +176,29 @@ def _days(windows: tuple[float, ...]) -> str:
 
 
 def model_margin(table: pd.DataFrame, margin: float | None) -> float:
-    """The margin applied to predicted spend: given, or the log's overall margin."""
+    """The margin applied to predicted spend: given, or the log's overall margin.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The customer summary's table: ``revenue``, and ``cost`` when the log has costs.
+    margin : float or None
+        The margin set by the user (a fraction, 0.4 = 40 %), returned as it is;
+        None to take it from the log.
+
+    Returns
+    -------
+    float
+        ``margin`` when given; else the gross margin of the summed revenue and cost
+        when there is a ``cost`` column and the revenue sums above 0; else 1.0
+        (predicted spend taken as it is).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"revenue": [100.0, 60.0], "cost": [70.0, 30.0]})
+    >>> model_margin(t, None), model_margin(t, 0.3), model_margin(t[["revenue"]], None)
+    (0.375, 0.3, 1.0)
+    """
     if margin is not None:
         return margin
     if "cost" in table and table["revenue"].sum() > 0:

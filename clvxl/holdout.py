@@ -44,6 +44,11 @@ def holdout_table(purchase, table: pd.DataFrame, max_group: int = 7) -> pd.DataF
     DataFrame
         Columns ``calibration_purchases`` ("0", "1", …, "7+", "all"), ``customers``,
         ``actual`` and ``predicted`` (mean holdout purchases per customer).
+
+    Raises
+    ------
+    InputError
+        If ``table`` has no ``frequency_holdout`` column.
     """
     if "frequency_holdout" not in table:
         raise InputError("the table has no holdout columns; build it with calibration_holdout")
@@ -107,7 +112,36 @@ def validate(
     transactions: pd.DataFrame | EngineLog, as_of: pd.Timestamp, unit, model: str = "bgnbd"
 ) -> pd.DataFrame:
     """Fit on the first half of the log up to ``as_of`` and compare on the second half
-    (:func:`holdout_table` of the calibration fit)."""
+    (:func:`holdout_table` of the calibration fit).
+
+    Parameters
+    ----------
+    transactions : DataFrame or EngineLog
+        Clean transactions (:func:`clvxl.summary.summarize`).
+    as_of : Timestamp
+        End of the observation period; the calibration period ends halfway between
+        the first purchase and it (normalised to a day).
+    unit : {"days", "weeks", "months"} or TimeUnit
+        Unit of the summaries the model is fitted on.
+    model : str, default "bgnbd"
+        A purchase model's name in the registry (:data:`clvxl.models.PURCHASE_MODELS`).
+
+    Returns
+    -------
+    DataFrame
+        The :func:`holdout_table`: ``calibration_purchases``, ``customers``,
+        ``actual`` and ``predicted``.
+
+    Raises
+    ------
+    NoDataError
+        If the log is too short for a calibration period before ``as_of``, or no
+        customer has a purchase in it.
+    ModelError
+        If the model cannot be fitted on the calibration period.
+    InputError
+        If ``model`` is not a purchase model or ``unit`` names no unit.
+    """
     summary = _calibration(transactions, as_of, unit)
     return holdout_table(_fit(model, summary), summary.table)
 
@@ -147,6 +181,30 @@ def compare(
 
     Raises NoDataError when the log is too short for a calibration period; a model
     that cannot be fitted there gets a row with ``fitted`` False and a note.
+
+    Parameters
+    ----------
+    transactions : DataFrame or EngineLog
+        Clean transactions (:func:`clvxl.summary.summarize`).
+    as_of : Timestamp
+        End of the observation period; the calibration period is its first half.
+    unit : {"days", "weeks", "months"} or TimeUnit
+        Unit of the summaries the models are fitted on.
+    models : tuple of str, default :data:`clvxl.models.PURCHASE_MODELS`
+        The purchase models' names, in the order of the table's rows.
+
+    Returns
+    -------
+    Comparison
+        The models' table, each fitted model's holdout table, and the notes.
+
+    Raises
+    ------
+    NoDataError
+        If the log is too short for a calibration period before ``as_of``, or no
+        customer has a purchase in it.
+    InputError
+        If a name in ``models`` is not a purchase model or ``unit`` names no unit.
     """
     summary = _calibration(transactions, as_of, unit)
     rows, holdouts, notes = [], {}, []
@@ -194,6 +252,23 @@ def choose(comparison: Comparison) -> tuple[str, str]:
     bought again is P(alive) = 1 however long ago), the one with the smallest holdout
     error; ties go to the higher calibration log-likelihood. None of them fitted: a
     ModelError.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        The models side by side (:func:`compare`).
+
+    Returns
+    -------
+    model : str
+        The chosen model's name.
+    reason : str
+        A sentence for the notes: the chosen model's holdout error and the others'.
+
+    Raises
+    ------
+    ModelError
+        If no model that lets one-time buyers leave was fitted.
     """
     table = comparison.table
     eligible = table[table["fitted"] & ~table["one_time_buyers_alive"]]

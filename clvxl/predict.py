@@ -114,7 +114,7 @@ def predicted_clv(
 
     Parameters
     ----------
-    purchase : BetaGeoModel or ParetoNBDModel
+    purchase : BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
         Fitted purchase model; its ``time_unit`` is the unit of ``recency`` and ``T``.
     spend : GammaGammaModel
         Fitted spend model.
@@ -133,7 +133,14 @@ def predicted_clv(
 
     Returns
     -------
-    ndarray
+    ndarray of float, shape (n,)
+        Each customer's discounted CLV.
+
+    Raises
+    ------
+    InputError
+        If ``unit`` is not the model's, ``horizon_months`` is not above 0, or
+        ``discount_rate`` is not in [0, 1).
 
     Examples
     --------
@@ -189,6 +196,32 @@ def discounted_purchases(
     customer, which depends on (x, T) alone; the monthly sum runs once per distinct
     (x, T) pair and is multiplied by P(alive) once at the end. A month is
     ``month_days`` days.
+
+    Unlike :func:`predicted_clv`, the horizon, the rate and the unit are not checked.
+
+    Parameters
+    ----------
+    purchase : BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
+        Fitted purchase model; its ``time_unit`` is the unit of ``recency`` and ``T``.
+    frequency, recency, T : array-like of float, shape (n,)
+        Repeat purchases, age at the last purchase and age at the as-of date.
+    horizon_months : float
+        Horizon in months; a fractional last month counts in part.
+    discount_rate : float
+        Yearly discount rate (0.10 = 10 % a year).
+    month_days : float
+        Length of a month in days (:data:`clvxl.units.MONTHS`).
+
+    Returns
+    -------
+    ndarray of float, shape (n,)
+        Each customer's discounted expected purchases over the horizon.
+
+    Examples
+    --------
+    >>> p = bgnbd.BetaGeoModel(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="weeks")
+    >>> np.round(discounted_purchases(p, [0, 2], [0, 30.43], [38.86, 38.86], 12, 0.10), 4).tolist()
+    [0.2407, 1.49]
     """
     x, t_x, big_t = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T))
     pairs, pair_of = pattern_index({"x": x, "T": big_t})
@@ -271,10 +304,31 @@ def predicted_clv_interval(
 ):
     """:func:`predicted_clv` with its :data:`INTERVAL` interval (:func:`clv_interval`).
 
+    Unlike :func:`predicted_clv`, there is no ``unit`` to check, and the horizon and
+    the rate are not checked.
+
+    Parameters
+    ----------
+    purchase : BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
+        Fitted purchase model; its ``time_unit`` is the unit of ``recency`` and ``T``.
+    spend : GammaGammaModel
+        Fitted spend model.
+    frequency, recency, T, monetary : array-like of float, shape (n,)
+        The customers' summary.
+    horizon_months : float, default 12.0
+        Horizon in months.
+    discount_rate : float, default 0.10
+        Yearly discount rate (0.10 = 10 % a year).
+    margin : float, default 1.0
+        Gross margin applied to spend.
+    month_days : float
+        Length of a month in days (:data:`clvxl.units.MONTHS`).
+
     Returns
     -------
     (clv, low, high, total_low, total_high)
-        Arrays of shape (n,) and the total's interval.
+        Arrays of shape (n,) and the total's interval (two floats); the bounds are
+        NaN when a model has no covariance (not fitted from data).
     """
     x, t_x, big_t, z = (
         np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, T, monetary)

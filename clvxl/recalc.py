@@ -550,6 +550,22 @@ def kpi_table(summary: CustomerSummary, built: CustomerTable, settings: Settings
     (:func:`clvxl.predict.clv_interval`). Churn is measured over the last
     :func:`_churn_period_months` months before the as-of date: customers who had bought before the period and did not buy during it,
     over customers who had bought before it (new customers are not counted as lost).
+
+    Parameters
+    ----------
+    summary : CustomerSummary
+        The customer summary at the as-of date (its ``as_of`` and first purchases).
+    built : CustomerTable
+        The customer table with its predictions and the total CLV's interval.
+    settings : Settings
+        The recalculation's settings (horizon, CAC).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``kpi`` (the figure's name) and ``value`` (float or int), one row per
+        figure; ``CAC`` and ``LTV:CAC`` only when ``settings.cac`` is set. NaN where a
+        figure cannot be computed (e.g. churn when no customer bought before the period).
     """
     table = built.table
     n = len(table)

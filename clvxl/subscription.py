@@ -95,6 +95,13 @@ def looks_like_subscriptions(summary: pd.DataFrame) -> tuple[bool, str]:
     ----------
     summary : DataFrame
         ``first_purchase``, ``last_purchase``, ``frequency`` per customer.
+
+    Returns
+    -------
+    verdict : bool
+        True when the log reads as a subscription log.
+    reason : str
+        The share of regular accounts among those with repeat invoices, in words.
     """
     repeat = summary["frequency"].to_numpy() > 0
     span = (summary["last_purchase"] - summary["first_purchase"]).dt.days.to_numpy()[repeat]
@@ -113,7 +120,24 @@ def looks_like_subscriptions(summary: pd.DataFrame) -> tuple[bool, str]:
 def invoices(log: EngineLog, as_of: pd.Timestamp) -> pd.DataFrame:
     """One row per account and invoice day up to ``as_of``: ``customer_id``, ``date``,
     ``amount`` (the day's lines summed), sorted by account and date; days that net to
-    zero or less (refunds, free trials) are not invoices."""
+    zero or less (refunds, free trials) are not invoices.
+
+    "Sorted by account" is by the log's account codes, i.e. in the order the
+    accounts first appear in the log, not in the order of their ids.
+
+    Parameters
+    ----------
+    log : EngineLog
+        The encoded clean transactions.
+    as_of : Timestamp
+        Last day counted (inclusive).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``customer_id`` (str), ``date`` (datetime64, a day) and ``amount``
+        (float, above 0); one row per account and invoice day.
+    """
     tx = log.tx.select(["customer_id", "day", "amount"]).to_pandas()
     day_of = (as_of - pd.Timestamp("1970-01-01")).days
     tx = tx[tx["day"] <= day_of]

@@ -111,6 +111,22 @@ def parse_month(value: str) -> str:
     """The month convention named ``value`` (a key of :data:`MONTHS`), spaces and case
     forgiven.
 
+    Parameters
+    ----------
+    value : str
+        The convention's name: "calendar", "4.345 weeks" or "30 days", in any case,
+        runs of spaces counting as one.
+
+    Returns
+    -------
+    str
+        The key of :data:`MONTHS`.
+
+    Raises
+    ------
+    InputError
+        If ``value`` names no convention; the message lists them.
+
     Examples
     --------
     >>> parse_month("4.345  Weeks"), MONTHS[parse_month("30 days")]

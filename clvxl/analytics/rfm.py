@@ -111,6 +111,21 @@ def score(values) -> np.ndarray:
     Ties share a score; a lowest value held by more than a fifth of the values
     gets 1 and the rest are scored over 2–5 (see the module docstring).
 
+    Parameters
+    ----------
+    values : array-like of float, shape (n,)
+        The values to score, n ≥ 1, all finite.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        The score 1–5 of each value, in the order given.
+
+    Raises
+    ------
+    InputError
+        If ``values`` is empty, not one-dimensional, or holds a non-finite number.
+
     Examples
     --------
     >>> score([10, 20, 30, 40, 50]).tolist()
@@ -157,6 +172,12 @@ def typical_gap(span_days, repeats) -> float | None:
     repeats : array-like, shape (n,)
         Repeat purchases (purchase days after the first).
 
+    Returns
+    -------
+    float or None
+        The median gap in days over the customers with ``repeats > 0``; None when
+        no customer has a repeat purchase.
+
     Examples
     --------
     >>> typical_gap([0, 60, 90, 300], [0, 2, 3, 5])
@@ -170,6 +191,18 @@ def typical_gap(span_days, repeats) -> float | None:
 def cycle_windows(gap_days: float) -> tuple[float, ...]:
     """The R windows (days) for a typical repurchase gap: :data:`CYCLE_FRACTIONS` of it.
 
+    Parameters
+    ----------
+    gap_days : float
+        The typical repurchase gap in days (:func:`typical_gap`).
+
+    Returns
+    -------
+    tuple of 4 floats
+        The upper ends, in days, of R = 5, 4, 3 and 2.
+
+    Examples
+    --------
     >>> cycle_windows(40)
     (10.0, 20.0, 30.0, 40.0)
     """
@@ -178,6 +211,24 @@ def cycle_windows(gap_days: float) -> tuple[float, ...]:
 
 def recency_score(recency_days, windows) -> np.ndarray:
     """R from 5 (within ``windows[0]`` days) to 1 (beyond ``windows[3]``), ends inclusive.
+
+    Parameters
+    ----------
+    recency_days : array-like of float, shape (n,)
+        Days since each customer's last purchase.
+    windows : sequence of 4 floats
+        The upper ends, in days, of R = 5, 4, 3 and 2: non-negative, finite and
+        strictly increasing (e.g. :func:`cycle_windows`).
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        The R score 1–5 of each customer.
+
+    Raises
+    ------
+    InputError
+        If ``windows`` is not four finite, non-negative, strictly increasing numbers.
 
     Examples
     --------
@@ -211,6 +262,12 @@ def rfm_scores(recency_days, frequency, monetary, windows=None) -> pd.DataFrame:
     -------
     DataFrame
         Columns ``r_score``, ``f_score``, ``m_score`` (integers 1–5).
+
+    Raises
+    ------
+    InputError
+        If the three inputs differ in length, a value is not finite, or
+        ``windows`` is not four increasing numbers of days.
 
     Examples
     --------
@@ -265,6 +322,22 @@ _CODE_AT[[int(code) for code in _CODES]] = np.arange(len(_CODES))
 def rfm_code(r, f, m):
     """The three-digit RFM code, e.g. "545" (a categorical for arrays).
 
+    Parameters
+    ----------
+    r, f, m : int or array-like of int, shape (n,)
+        The R, F and M scores, each a whole number from 1 to 5.
+
+    Returns
+    -------
+    str or Categorical of length n
+        The code ``f"{r}{f}{m}"``: a string for scalar scores, otherwise a
+        categorical whose categories are all 125 codes "111" to "555".
+
+    Raises
+    ------
+    InputError
+        If a score is not a whole number from 1 to 5 (the message names R, F or M).
+
     Examples
     --------
     >>> rfm_code(5, 4, 5)
@@ -299,6 +372,22 @@ def rfm_segment(r, f, m):
     """Putler's segment name for R, F and M scores (rules in the module docstring).
 
     A categorical, its categories in the order of :data:`SEGMENTS`, for arrays.
+
+    Parameters
+    ----------
+    r, f, m : int or array-like of int, shape (n,)
+        The R, F and M scores, each a whole number from 1 to 5.
+
+    Returns
+    -------
+    str or Categorical of length n
+        The segment name: a string for scalar scores, otherwise a categorical with
+        the eleven names of :data:`SEGMENTS` as categories, in that order.
+
+    Raises
+    ------
+    InputError
+        If a score is not a whole number from 1 to 5 (the message names R, F or M).
 
     Examples
     --------

@@ -51,6 +51,25 @@ DATE_EXPECTED = (
 def parse_date(value: object, name: str) -> pd.Timestamp:
     """One date given as a setting (``--as-of``): a day, without a time or a zone.
 
+    Parameters
+    ----------
+    value : object
+        The date: a datetime or date without a time zone, an Excel serial number, or
+        text in one of the forms of :data:`DATE_EXPECTED` without a time or a zone.
+    name : str
+        The setting's name, for the error message.
+
+    Returns
+    -------
+    Timestamp
+        The day at midnight, without a time zone.
+
+    Raises
+    ------
+    InputError
+        If ``value`` has a time or a time zone, is a bool, or is not a date between
+        :data:`FIRST_DATE` and :data:`LAST_DATE`.
+
     Examples
     --------
     >>> parse_date("2024-06-30", "as_of"), parse_date(45473, "as_of")
@@ -81,7 +100,23 @@ def parse_date(value: object, name: str) -> pd.Timestamp:
 
 
 def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
-    """Days since :data:`DAY_ZERO` of each date, as int32."""
+    """Days since :data:`DAY_ZERO` of each date, as int32.
+
+    Parameters
+    ----------
+    dates : Series or ndarray of datetime64, shape (n,)
+        The dates; a time of day is dropped (truncated to the day).
+
+    Returns
+    -------
+    ndarray of int32, shape (n,)
+        Days since 1970-01-01 (negative before it).
+
+    Examples
+    --------
+    >>> day_numbers(np.array(["1970-01-01", "2024-01-31"], dtype="datetime64[D]")).tolist()
+    [0, 19753]
+    """
     return (np.asarray(dates, dtype="datetime64[D]") - DAY_ZERO).astype(np.int32)
 
 
@@ -94,6 +129,37 @@ def parse_dates(
     Text dates are parsed once per distinct text (a log has a few thousand days, not
     millions): each distinct text stands at the position of its first row, so messages
     name the first row that shows it.
+
+    Parameters
+    ----------
+    values : Series, shape (n,)
+        The date column as read: datetimes (with or without a zone), numbers (Excel
+        serials or yyyymmdd) or text (:data:`DATE_EXPECTED`).
+    column : str
+        The column's name, for messages.
+    rows : RawLog
+        The log the column comes from, for the rows messages name.
+    dates : {"auto", "dayfirst", "monthfirst"}
+        The order of day and month in d/m/y or m/d/y text; "auto" decides from the
+        dates themselves (:func:`day_month_order`), dotted dates being day first.
+    timezone : str, optional
+        An IANA time zone: times with a zone or an offset count on their day in this
+        zone. Default: the day as written (or in the column's own zone).
+
+    Returns
+    -------
+    parsed : Series of datetime64[ns], shape (n,)
+        Each date at midnight, on ``values``' index; NaT where the value is missing
+        or not a date.
+    bad : ndarray of bool, shape (n,)
+        True where the value is missing, not a date, or outside
+        :data:`FIRST_DATE` to :data:`LAST_DATE`.
+
+    Raises
+    ------
+    InputError
+        If ``dates`` is "auto" and slashed dates do not show whether the day or the
+        month comes first, or some show one and others the other.
     """
     if values.dtype == object or not pd.api.types.is_string_dtype(values.dtype):
         return _parse_date_values(values, column, rows, dates, timezone)
@@ -376,7 +442,25 @@ class DateEvidence:
 
 
 def day_month_order(evidence: DateEvidence, column: str) -> str:
-    """Day or month first, as the dates show; an error when they do not tell."""
+    """Day or month first, as the dates show; an error when they do not tell.
+
+    Parameters
+    ----------
+    evidence : DateEvidence
+        Whether a first or a second number above 12 was seen, and an example.
+    column : str
+        The column's name, for the error message.
+
+    Returns
+    -------
+    {"dayfirst", "monthfirst"}
+        The order the dates show.
+
+    Raises
+    ------
+    InputError
+        If no number above 12 tells the order, or both positions hold one.
+    """
     if evidence.first_over_12 and not evidence.second_over_12:
         return "dayfirst"
     if evidence.second_over_12 and not evidence.first_over_12:

@@ -9,6 +9,24 @@ __all__ = ["is_blank", "parse_ids"]
 
 
 def is_blank(values: pd.Series) -> np.ndarray:
+    """Which values are missing, or text that is empty once trimmed.
+
+    Parameters
+    ----------
+    values : Series, shape (n,)
+        A column as read; only text columns (object or string dtype) can hold
+        blank text.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+        True where the value is missing or blank text.
+
+    Examples
+    --------
+    >>> is_blank(pd.Series(["a", "  ", None])).tolist()
+    [False, True, True]
+    """
     blank = values.isna().to_numpy().copy()
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
         text = values.astype("string").str.strip()
@@ -20,6 +38,26 @@ def parse_ids(values: pd.Series, lower: bool = False) -> tuple[pd.Series, np.nda
     """Ids as trimmed text (``lower``: in lower case, as e-mail addresses), and which are empty.
 
     ``"17850.0"``, a number written by a float column, is the id ``"17850"``.
+
+    Parameters
+    ----------
+    values : Series, shape (n,)
+        The id column as read: text, integers or floats.
+    lower : bool, default False
+        Whether to put the ids in lower case.
+
+    Returns
+    -------
+    ids : Series of str, shape (n,)
+        The ids as trimmed text on ``values``' index; "" where the id is missing.
+    bad : ndarray of bool, shape (n,)
+        True where the id is missing or empty.
+
+    Examples
+    --------
+    >>> ids, bad = parse_ids(pd.Series([" A1 ", "00123", 17850.0, None]))
+    >>> ids.tolist(), bad.tolist()
+    (['A1', '00123', '17850', ''], [False, False, False, True])
     """
     if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_object_dtype(values.dtype):
         values = values.map(_id_text, na_action="ignore")

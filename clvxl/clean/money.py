@@ -62,6 +62,7 @@ def parse_money(
     Returns
     -------
     numbers : ndarray of float, shape (n,)
+        The amounts; NaN where a cell is missing or not an amount under the rule.
     bad : ndarray of bool, shape (n,)
         Cells that are not an amount under the rule, or not below :data:`MAX_AMOUNT`.
 
@@ -97,6 +98,23 @@ def money_votes(values: pd.Series) -> tuple[int, int]:
 
     Only text with a comma needs a rule; a column without one votes (0, 0). Votes of
     batches add up, so a long log is decided as if read whole.
+
+    Parameters
+    ----------
+    values : Series, shape (n,)
+        One amount column (or a batch of it) as read: numbers or text.
+
+    Returns
+    -------
+    comma_votes : int
+        Values whose form shows a decimal comma (``12,5``, ``1.234,50``).
+    point_votes : int
+        Values whose form shows a decimal point (``12.5``, ``1,234.50``).
+
+    Examples
+    --------
+    >>> money_votes(pd.Series(["12,50", "1.234,00", "1,234", "7"]))
+    (2, 0)
     """
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return 0, 0
@@ -115,12 +133,41 @@ def decimal_comma_rule(comma_votes: int, point_votes: int) -> bool:
     """The column's rule from its votes: a decimal comma when more values show one.
 
     One stray ``12,5`` among many ``1,234.00`` does not turn the column: it is a bad row.
+
+    Parameters
+    ----------
+    comma_votes, point_votes : int
+        The column's votes (:func:`money_votes`, summed over its batches).
+
+    Returns
+    -------
+    bool
+        True for a decimal comma (dots for thousands); False for a decimal point,
+        also on a tie.
+
+    Examples
+    --------
+    >>> decimal_comma_rule(1, 40), decimal_comma_rule(3, 3)
+    (False, False)
     """
     return comma_votes > point_votes
 
 
 def rule_note(column: str, comma_votes: int, point_votes: int) -> str | None:
-    """The rule in words, for the notes; None when the column needed no rule."""
+    """The rule in words, for the notes; None when the column needed no rule.
+
+    Parameters
+    ----------
+    column : str
+        The column's name.
+    comma_votes, point_votes : int
+        The column's votes (:func:`money_votes`).
+
+    Returns
+    -------
+    str or None
+        A sentence naming the column and its rule; None when both votes are 0.
+    """
     if not comma_votes and not point_votes:
         return None
     if decimal_comma_rule(comma_votes, point_votes):

@@ -410,6 +410,16 @@ def refuse_unusable(model: ModelParams, predictions: dict[str, np.ndarray]):
     predictions : dict of str to ndarray
         What it predicts for the customers it was fitted on, by name in words.
 
+    Returns
+    -------
+    ModelParams
+        ``model`` itself, when every prediction is finite.
+
+    Raises
+    ------
+    ModelError
+        If a prediction is NaN or infinite; the message names it and the parameters.
+
     Examples
     --------
     >>> from clvxl.models.bgnbd import BetaGeoModel

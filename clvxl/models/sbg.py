@@ -135,7 +135,23 @@ def fit_durations(paid, churned, weights=None) -> ShiftedBetaGeoModel:
     churned : array-like of bool, shape (n,)
         True for a subscriber who has left, False for one still active.
     weights : array-like, shape (n,), optional
-        Subscribers with each row (default 1 each).
+        Subscribers with each row (default 1 each); rows weighted 0 are left out.
+
+    Returns
+    -------
+    ShiftedBetaGeoModel
+        The maximum-likelihood ``alpha`` and ``beta``, with the log-likelihood, the
+        weighted number of subscribers ``n``, the distinct (paid, churned) patterns,
+        standard errors and covariance.
+
+    Raises
+    ------
+    InputError
+        If the inputs differ in length, hold a non-finite value, or a paid count is
+        not a whole number of 1 or more.
+    ModelError
+        If no subscriber has churned, every subscriber left after one period, or
+        the likelihood has no finite maximum.
 
     Examples
     --------

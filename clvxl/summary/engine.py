@@ -404,6 +404,32 @@ def calibration_holdout(
     ``calibration_end`` up to ``observation_end`` inclusive) and
     ``duration_holdout`` (the holdout period's length in ``unit``).
 
+    Parameters
+    ----------
+    transactions : DataFrame or EngineLog
+        Clean transactions, as for :func:`summarize`.
+    calibration_end : date-like
+        Last day of the calibration period (inclusive); a time of day is dropped.
+    observation_end : date-like, optional
+        Last day of the holdout period (inclusive). Default: the last date in the log.
+    unit : {"days", "weeks", "months"} or TimeUnit, default "weeks"
+        Unit of ``recency``, ``T`` and ``duration_holdout``.
+
+    Returns
+    -------
+    CustomerSummary
+        The summary at ``calibration_end`` (:func:`summarize`), its table with the
+        columns ``frequency_holdout`` (int) and ``duration_holdout`` (float, the same
+        for every customer) added.
+
+    Raises
+    ------
+    InputError
+        If ``observation_end`` is not after ``calibration_end``, ``unit`` names no
+        unit, or ``calibration_end`` is before the first transaction.
+    NoDataError
+        If no customer has a purchase on or before ``calibration_end``.
+
     Examples
     --------
     >>> tx = pd.DataFrame({
