@@ -23,6 +23,13 @@ COMMAND_MODULES: tuple[str, ...] = ("clvxl.cli.recalc", "clvxl.cli.fit", "clvxl.
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``clvxl`` argument parser with every subcommand of :data:`COMMAND_MODULES`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A subcommand is required; each sets ``func`` on the parsed arguments.
+    """
     parser = argparse.ArgumentParser(
         prog="clvxl",
         description="Customer lifetime value from a transaction log: Excel add-in and command line.",
@@ -35,6 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``clvxl`` command.
+
+    A :class:`~clvxl.errors.ClvxlError`, running out of memory or an interrupt is
+    printed as one line on standard error, not raised.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The exit code: the subcommand's (0 when it returns None), 2 after a
+        ``ClvxlError`` or ``MemoryError``, 130 after Ctrl+C. Bad arguments, ``--help``
+        and ``--version`` exit through ``SystemExit`` as argparse does.
+    """
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -34,6 +34,16 @@ def typed_columns(values: np.ndarray) -> pd.DataFrame:
     DataFrame with typed columns: numbers as floats (whole numbers as nullable
     integers, so ids such as 123.0 read as "123"), dates as datetimes, the rest as is.
 
+    Parameters
+    ----------
+    values : ndarray of object, shape (1 + n_rows, n_columns)
+        The table's range value, header row included.
+
+    Returns
+    -------
+    DataFrame, shape (n_rows, n_columns)
+        Columns named by the header (stripped; an empty header cell is ``""``).
+
     Examples
     --------
     >>> grid = np.array([["id", "amount"], [123.0, 9.5], [None, None]], dtype=object)
@@ -68,7 +78,27 @@ def _cells(frame: pd.DataFrame) -> np.ndarray:
 
 
 def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
-    """A sheet's layout items as one rectangular 2-D block from A1 (None elsewhere)."""
+    """A sheet's layout items as one rectangular 2-D block from A1 (None elsewhere).
+
+    Parameters
+    ----------
+    items : list of Item
+        The sheet's items (:func:`clvxl.excel.layout.sheet_items`).
+    unit : str
+        The time unit, for the column labels (:func:`clvxl.excel.layout.label`).
+
+    Returns
+    -------
+    ndarray of object, shape (n_rows, n_columns)
+        As many rows as the items cover, at least two columns; tables with their
+        labelled header, label/value pairs with the value as a float.
+
+    Examples
+    --------
+    >>> items = [layout.Item(0, "Title", "title"), layout.Item(1, pairs=(("Customers", 3),))]
+    >>> sheet_grid(items, "weeks").tolist()
+    [['Title', None], ['Customers', 3.0]]
+    """
     rows = max((item.row + item.height for item in items), default=0)
     width = max([len(item.block.frame.columns) for item in items if item.block is not None] + [2])
     grid = np.full((rows, width), None, dtype=object)

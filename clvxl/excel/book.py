@@ -82,6 +82,18 @@ def recalc_book(
     **options
         ``on_error``, ``columns``, ``dates``, ``dedupe``, ``engine``: as in
         :func:`clvxl.recalc.recalculate`.
+
+    Returns
+    -------
+    RecalcResult
+        The result, already written to ``book``; only the workbook-only tables its
+        sheets show are computed (:func:`clvxl.excel.layout.tables_for`).
+
+    Raises
+    ------
+    ClvxlError
+        What reading the book, its settings (:meth:`clvxl.recalc.Settings.from_mapping`)
+        or :func:`clvxl.recalc.recalculate` raise; nothing is written to the book then.
     """
     raw = book.transactions()
     values = {**book.settings(), **(overrides or {})}

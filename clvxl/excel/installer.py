@@ -75,6 +75,33 @@ def target_for(
 
     On Windows the button runs ``pythonw.exe`` beside ``python`` (no console window)
     when there is one.
+
+    Parameters
+    ----------
+    platform : str
+        ``"windows"`` or ``"macos"``.
+    home : Path
+        The user's home folder.
+    appdata : Path, optional
+        Windows' ``%APPDATA%``; default: ``home/AppData/Roaming``. Not used on macOS.
+    python : Path, optional
+        The Python the button runs; default: the one running now.
+
+    Returns
+    -------
+    Target
+        Excel's start-up folder, the interpreter and, on macOS, the AppleScript folder.
+
+    Raises
+    ------
+    InputError
+        For any other platform.
+
+    Examples
+    --------
+    >>> target = target_for("macos", Path("/Users/ann"), python=Path("/usr/bin/python3"))
+    >>> target.key, target.addin.name, target.scripts.name
+    ('Interpreter_Mac', 'clvxl_addin.xlam', 'com.microsoft.Excel')
     """
     python = Path(python or sys.executable)
     if platform == "windows":
@@ -114,7 +141,24 @@ def _set_cell(sheet_xml: str, row: int, text: str) -> str:
 def configure(source: Path, target: Path, interpreter: Path, key: str) -> None:
     """Write the add-in ``source`` to ``target`` with its settings sheet active and set:
     ``key`` (``Interpreter_Win`` or ``Interpreter_Mac``) = ``interpreter``, UDF Modules =
-    ``udfs``."""
+    ``udfs``.
+
+    Parameters
+    ----------
+    source : Path
+        The add-in as built (``scripts/build_addin.py``), its settings sheet inactive.
+    target : Path
+        The ``.xlam`` to write; its folder is created if need be.
+    interpreter : Path
+        The Python the button runs.
+    key : str
+        ``"Interpreter_Win"`` or ``"Interpreter_Mac"``.
+
+    Raises
+    ------
+    InputError
+        If the settings sheet lacks a row the settings go in.
+    """
     with zipfile.ZipFile(source) as package:
         workbook = package.read("xl/workbook.xml").decode()
         sheet = package.read(_SHEET).decode()
@@ -165,7 +209,21 @@ def _imports_clvxl(interpreter: Path, run=subprocess.run) -> bool:
 
 
 def problems(target: Target, run=subprocess.run) -> list[str]:
-    """What stands between the user and a working button, in words (empty: nothing)."""
+    """What stands between the user and a working button, in words (empty: nothing).
+
+    Parameters
+    ----------
+    target : Target
+        Where the add-in should be (:func:`target_for`).
+    run : callable, default subprocess.run
+        Runs the add-in's interpreter to check it imports ``clvxl_addin`` and ``udfs``
+        (replaceable in tests).
+
+    Returns
+    -------
+    list of str
+        One sentence per problem, each saying how to fix it.
+    """
     found = []
     version = _xlwings_version()
     if version != ADDIN_XLWINGS_VERSION:
@@ -203,6 +261,21 @@ def problems(target: Target, run=subprocess.run) -> list[str]:
 
 def install(source: Path, target: Target, run=subprocess.run) -> list[str]:
     """Install the add-in for ``target``; the lines returned say what was done.
+
+    Parameters
+    ----------
+    source : Path
+        The add-in as built, its settings sheet inactive.
+    target : Target
+        Where it goes and what it runs (:func:`target_for`).
+    run : callable, default subprocess.run
+        Runs the target interpreter to check it imports ``clvxl_addin`` and ``udfs``.
+
+    Returns
+    -------
+    list of str
+        Lines for the user: what was installed, then what :func:`problems` still finds
+        (or that nothing is missing).
 
     Raises
     ------

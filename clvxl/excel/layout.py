@@ -112,6 +112,19 @@ _UNITS = {"recency", "T"}
 def label(column: object, unit: str = "weeks") -> str:
     """A column's label in words (``unit``: the time unit of recency and age).
 
+    Parameters
+    ----------
+    column : object
+        The column name; an integer is a period column (cohort retention).
+    unit : str, default "weeks"
+        The time unit written into the labels of ``recency`` and ``T``.
+
+    Returns
+    -------
+    str
+        The label from :data:`LABELS`, else the name with spaces for underscores and
+        its first letter capitalised; ``"Month n"`` for an integer.
+
     Examples
     --------
     >>> label("clv_historic"), label("expected_purchases"), label(3)
@@ -132,6 +145,19 @@ def label(column: object, unit: str = "weeks") -> str:
 def kind(column: object, values: pd.Series) -> str:
     """How a column is shown: ``date``, ``month``, ``int``, ``money``, ``pct``, ``dec``,
     ``param`` or ``text``, from its name and type.
+
+    Parameters
+    ----------
+    column : object
+        The column name; an integer (a cohort period) is a share.
+    values : Series
+        The column; only its dtype is used.
+
+    Returns
+    -------
+    str
+        One of the kinds above; booleans, text and integer ``*_score`` columns are
+        ``text``.
 
     Examples
     --------
@@ -196,7 +222,22 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def result_blocks(result) -> dict[str, list[Block]]:
-    """Every shown DataFrame of ``result`` as blocks, by sheet, in field order."""
+    """Every shown DataFrame of ``result`` as blocks, by sheet, in field order.
+
+    An empty table is left out, except ``customers`` and ``model``; ``customers`` also
+    adds the CLV distribution (:func:`clv_histogram`) to Analysis.
+
+    Parameters
+    ----------
+    result : RecalcResult
+        A recalculation (any dataclass whose DataFrame fields are its tables).
+
+    Returns
+    -------
+    dict of str to list of Block
+        Sheet name → its blocks, placed by :data:`PLACES`; only ``customers`` is a
+        named Excel Table (``"Customers"``).
+    """
     sheets: dict[str, list[Block]] = {}
     for field in dataclasses.fields(result):
         frame = getattr(result, field.name)
@@ -217,7 +258,20 @@ def result_blocks(result) -> dict[str, list[Block]]:
 
 
 def as_of_line(result) -> str:
-    """The Dashboard's second line: the as-of date, the unit, the model, the horizon."""
+    """The Dashboard's second line: the as-of date, the unit, the model, the horizon.
+
+    Parameters
+    ----------
+    result : RecalcResult
+        A recalculation; its settings, fitted models and business kind are read.
+
+    Returns
+    -------
+    str
+        One line; for the demo log with the default settings: ``"As of 1998-06-30 ·
+        time unit weeks · model Pareto/NBD, chosen by the holdout check · CLV over 12
+        months, discounted 10% a year, in revenue (no margin set)"``.
+    """
     s = result.settings
     as_of = s.as_of.date().isoformat() if s.as_of is not None else "the last date in the log"
     values = f"margin ({s.margin:.0%})" if s.margin is not None else "revenue (no margin set)"
@@ -269,6 +323,18 @@ def sheet_items(result, sheets: tuple[str, ...] = OWNED_SHEETS) -> dict[str, lis
 
     Dashboard: title, as-of line, KPI block, notes. Customers: the Customers table at
     A1. Analysis: its blocks, three rows apart. Model: its blocks, then Notes.
+
+    Parameters
+    ----------
+    result : RecalcResult
+        A recalculation.
+    sheets : tuple of str, default OWNED_SHEETS
+        The sheets to lay out.
+
+    Returns
+    -------
+    dict of str to list of Item
+        Sheet name → its items, for each of ``sheets``.
     """
     blocks = result_blocks(result)
     out: dict[str, list[Item]] = {}
@@ -397,6 +463,16 @@ CHARTS = (
 def tables_for(sheets) -> frozenset[str]:
     """The workbook-only tables a workbook with these sheets shows: ``holdout`` with a
     Model sheet, ``cohorts`` with an Analysis sheet.
+
+    Parameters
+    ----------
+    sheets : iterable of str
+        Sheet names of the workbook.
+
+    Returns
+    -------
+    frozenset of str
+        Names of ``RecalcResult`` fields.
 
     Examples
     --------

@@ -62,6 +62,11 @@ def recalculate_customers(book) -> None:
     """The Lite button: recalculate the open workbook, as the ribbon button does.
 
     A clvxl error is shown in a message box, in words; nothing is changed then.
+
+    Parameters
+    ----------
+    book : xlwings.Book
+        The workbook the button runs in (xlwings Lite passes it).
     """
     from clvxl.excel.addin import XlwingsBook
     from clvxl.excel.book import recalc_book
@@ -91,7 +96,22 @@ def build_lite(folder: Path, wheel_url: str | None = None, run=subprocess.run) -
         Where to write them (created if needed).
     wheel_url : str, optional
         The URL the wheel will be served from; requirements.txt names it (default: the
-        wheel's file name, to be replaced by its URL).
+        wheel's file name, to be replaced by its URL). It is the folder's URL: the
+        wheel's file name is appended to it.
+    run : callable, default subprocess.run
+        Runs ``pip wheel`` (replaceable in tests).
+
+    Returns
+    -------
+    list of Path
+        The wheel, ``main.py`` and ``requirements.txt`` written (a clvxl wheel already
+        in ``folder`` is deleted first).
+
+    Raises
+    ------
+    InputError
+        If clvxl is not run from its sources (no ``pyproject.toml``), or building the
+        wheel fails (the end of pip's message is quoted).
     """
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("clvxl-*.whl"):

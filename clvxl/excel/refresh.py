@@ -55,7 +55,23 @@ _SHEET_OWNED = ("/table", "/drawing", "/chart", "/comments", "/vmlDrawing", "/ch
 
 
 def refresh_sheets(source: str | Path) -> tuple[str, ...]:
-    """The sheets a refresh of ``source`` writes: the owned sheets it has, and Customers."""
+    """The sheets a refresh of ``source`` writes: the owned sheets it has, and Customers.
+
+    Parameters
+    ----------
+    source : str or Path
+        The workbook to refresh.
+
+    Returns
+    -------
+    tuple of str
+        Sheet names in the order of :data:`clvxl.excel.layout.OWNED_SHEETS`.
+
+    Raises
+    ------
+    InputError
+        If ``source`` is not a zip package or has no ``xl/workbook.xml``.
+    """
     names = set(_Package(Path(source)).sheet_names())
     return tuple(s for s in layout.OWNED_SHEETS if s in names or s == "Customers")
 
@@ -66,6 +82,27 @@ def refresh_workbook(source: str | Path, target: str | Path, result: RecalcResul
     Completely or not at all; ``source`` is only read. It must have passed
     :func:`clvxl.sources.package.check_package` (reading its log does that); the parts
     read here are bounded by :data:`MAX_PART`.
+
+    Parameters
+    ----------
+    source : str or Path
+        The workbook to refresh (``.xlsx`` or ``.xlsm``).
+    target : str or Path
+        The workbook to write.
+    result : RecalcResult
+        What :func:`clvxl.recalc.recalculate` computed.
+
+    Returns
+    -------
+    Path
+        ``target``, as :func:`clvxl.output.write_atomic` returns it.
+
+    Raises
+    ------
+    InputError
+        If the Customers table does not fit a sheet (:func:`check_fits`), ``source`` is
+        not a workbook package, or a part it needs is missing or larger than
+        :data:`MAX_PART`.
     """
     source = Path(source)
     check_fits(result.customers, "Customers")

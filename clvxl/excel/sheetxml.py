@@ -83,6 +83,20 @@ def body_xml(frame: pd.DataFrame, first_row: int, styles: list[int]) -> bytes:
     """``frame``'s rows as ``<row>`` elements, the first at sheet row ``first_row``
     (1-based), column ``i`` with cell format ``styles[i]`` (0: none).
 
+    Parameters
+    ----------
+    frame : DataFrame, shape (n_rows, n_columns)
+        The table's body; its header and index are not written.
+    first_row : int
+        The sheet row (1-based) of the first row.
+    styles : list of int, length n_columns at least
+        The cell format index of each column.
+
+    Returns
+    -------
+    bytes
+        UTF-8 XML, ``n_rows`` ``<row>`` elements; empty for an empty frame.
+
     Examples
     --------
     >>> frame = pd.DataFrame({"id": ["a&b"], "n": [1.5], "d": pd.to_datetime(["2024-01-02"])})
@@ -108,6 +122,17 @@ _STYLE = re.compile(rb' style="(\d+)"')
 def column_styles(sheet_xml: bytes, columns: int) -> list[int]:
     """Each column's format index as XlsxWriter wrote it in ``<cols>`` (0: none).
 
+    Parameters
+    ----------
+    sheet_xml : bytes
+        The worksheet XML.
+    columns : int
+        How many columns, from A, to report.
+
+    Returns
+    -------
+    list of int, length columns
+
     Examples
     --------
     >>> column_styles(b'<cols><col min="2" max="3" width="9" style="7" customWidth="1"/></cols>', 4)
@@ -126,6 +151,20 @@ def insert_rows(sheet_xml: bytes, rows: bytes, last_cell: str) -> bytes:
     """Append ``rows`` to the sheet's ``<sheetData>`` (its rows so far must be above) and
     make its used range (``<dimension>``, which readers such as openpyxl's read-only
     mode go by) end at ``last_cell``, e.g. ``"U1179"``.
+
+    Parameters
+    ----------
+    sheet_xml : bytes
+        The worksheet XML, with a ``</sheetData>`` end tag.
+    rows : bytes
+        ``<row>`` elements (:func:`body_xml`).
+    last_cell : str
+        The bottom-right cell of the used range, which starts at A1.
+
+    Returns
+    -------
+    bytes
+        The new worksheet XML.
 
     Examples
     --------
@@ -153,7 +192,20 @@ def _column_letters(n: int) -> str:
 
 def with_body(sheet_xml: bytes, frame: pd.DataFrame) -> bytes:
     """A sheet XlsxWriter laid out (header in row 1, formats on its columns) with
-    ``frame``'s rows below the header, in the columns' formats."""
+    ``frame``'s rows below the header, in the columns' formats.
+
+    Parameters
+    ----------
+    sheet_xml : bytes
+        The worksheet XML, its ``<sheetData>`` holding at most the header row.
+    frame : DataFrame
+        The table whose header is in row 1.
+
+    Returns
+    -------
+    bytes
+        The worksheet XML with the rows from row 2 and the used range to match.
+    """
     styles = column_styles(sheet_xml, frame.shape[1])
     last = f"{_column_letters(max(frame.shape[1], 1))}{len(frame) + 1}"
     return insert_rows(sheet_xml, body_xml(frame, 2, styles), last)

@@ -380,7 +380,18 @@ def _chart(book, spec: layout.ChartSpec, where: tuple[int, int, Block], unit: st
 
 
 def build_template(path: str | Path) -> Path:
-    """Write the template: the demo log recalculated, with the Calculator sheet."""
+    """Write the template: the demo log recalculated, with the Calculator sheet.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.xlsx`` to write.
+
+    Returns
+    -------
+    Path
+        The workbook written (:func:`write_result_workbook`).
+    """
     raw = demo_log()
     return write_result_workbook(path, raw.table, recalculate(raw), calculator=True)
 
@@ -410,6 +421,20 @@ def check_fits(frame: pd.DataFrame, what: str, first_row: int = 2) -> None:
     Too many rows or columns, empty or duplicate headers (Excel compares them without
     case), cells over 32,767 characters, or list, struct and binary values, which
     have no cell type.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table to be written below a header row.
+    what : str
+        How to name the table in messages, e.g. ``"Customers"``.
+    first_row : int, default 2
+        The sheet row of the first data row, for naming rows in messages.
+
+    Raises
+    ------
+    InputError
+        Naming the column (and row) that does not fit.
 
     Examples
     --------
@@ -466,6 +491,17 @@ def typed_log(frame: pd.DataFrame) -> pd.DataFrame:
     every digit) becomes numbers, one whose every value is an ISO date becomes dates;
     every other column stays text. The frame given is not changed.
 
+    Parameters
+    ----------
+    frame : DataFrame
+        The log as read; columns that are not text are kept as they are.
+
+    Returns
+    -------
+    DataFrame
+        A new frame, same columns and index: numbers as ``float64``, dates as
+        ``datetime64[ns]``, blank cells of those columns missing.
+
     Examples
     --------
     >>> t = typed_log(pd.DataFrame({"id": ["007", "8"], "n": ["1.5", "-2"], "d": ["2024-01-02", ""]}))
@@ -508,6 +544,17 @@ def write_result_workbook(
     calculator : bool
         Add the Calculator sheet (live clvxl formulas with their values cached), as
         the template has.
+
+    Returns
+    -------
+    Path
+        The workbook written.
+
+    Raises
+    ------
+    InputError
+        If the Transactions or the Customers table does not fit a sheet
+        (:func:`check_fits`); nothing is written then.
     """
     check_fits(transactions, "Transactions")
     check_fits(result.customers, "Customers")
@@ -527,6 +574,20 @@ def build_sheets(
 
     With ``bodies=False`` the Customers and Transactions tables are laid out (header,
     formats, Table definition) without their rows, for the caller to put in.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.xlsx`` to write (directly: callers write to a temporary file).
+    result : RecalcResult
+        What :func:`clvxl.recalc.recalculate` computed.
+    sheets : tuple of str
+        The names of the sheets to write, from :data:`SHEETS`.
+    transactions : DataFrame, optional
+        The Transactions table, typed for Excel (:func:`typed_log`); needed when
+        ``sheets`` holds Transactions.
+    bodies : bool, default True
+        Write the rows of the Customers and Transactions tables.
     """
     book = xlsxwriter.Workbook(
         str(path),
@@ -780,6 +841,22 @@ def read_settings(path: str | Path) -> dict[str, object]:
 
     Reads the key column written by :func:`write_result_workbook`, so moving rows
     around or editing labels does not break it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The workbook.
+
+    Returns
+    -------
+    dict of str to object
+        Setting key (one of :data:`SETTING_NAMES`) → the cell value as read, not
+        yet checked.
+
+    Raises
+    ------
+    InputError
+        If ``path`` is not a readable workbook (checked as a log is).
     """
     values: dict[str, object] = {}
     for row in sheet_rows(path, "Settings") or []:

@@ -48,7 +48,25 @@ def writer(path: Path) -> Iterator[zipfile.ZipFile]:
 
 def write(target: Path, source: zipfile.ZipFile, new: dict[str, bytes], removed: set[str]) -> None:
     """Write ``source`` with ``new`` parts (name → content: replaced in place, or added
-    at the end) and without ``removed`` ones to ``target``."""
+    at the end) and without ``removed`` ones to ``target``.
+
+    Parameters
+    ----------
+    target : Path
+        The file to write (overwritten).
+    source : zipfile.ZipFile
+        The package read; the entries kept are copied as they are stored, not
+        unpacked and compressed again.
+    new : dict of str to bytes
+        Part name → its whole content.
+    removed : set of str
+        Names of the parts of ``source`` to leave out.
+
+    Raises
+    ------
+    zipfile.BadZipFile
+        If a kept entry's local header is bad or its data is cut short.
+    """
     kept = [i for i in source.infolist() if i.filename not in removed]
     names = {i.filename for i in kept}
     order = [(i.filename, i) for i in kept] + [(n, None) for n in new if n not in names]

@@ -116,6 +116,30 @@ def scan_log(
     keeps only the clean, compact columns of each batch, so the text of the whole log
     is never in memory at once.
 
+    Parameters
+    ----------
+    path : str or Path
+        The file or folder, as for :func:`read_log`.
+    batch_rows : int, default BATCH_ROWS
+        Rows per batch of a scanned log.
+    encoding : str, optional
+        The encoding of a text file; default: found from its bytes. Only a ``.csv``,
+        ``.txt`` or ``.tsv`` file uses it.
+
+    Returns
+    -------
+    LogScan or RawLog
+        A :class:`LogScan` for a text file, a parquet file or a folder; else the whole
+        log as :func:`read_log` reads it.
+
+    Raises
+    ------
+    InputError
+        If a file cannot be read (some only while its batches are read), ``encoding``
+        is unknown, or the file type is not supported (from :func:`read_log`).
+    NoDataError
+        If a text file is empty.
+
     Examples
     --------
     >>> import tempfile
@@ -153,7 +177,14 @@ def scan_log(
     return read_log(path)
 
 def demo_log() -> RawLog:
-    """The demo transaction log shipped inside the package (CDNOW, see its README)."""
+    """The demo transaction log shipped inside the package (CDNOW, see its README).
+
+    Returns
+    -------
+    RawLog
+        Columns ``order_id``, ``customer_id`` (as text), ``order_date`` (as dates),
+        ``quantity`` and ``amount`` (as numbers); named "the demo log" in messages.
+    """
     with resources.files("clvxl").joinpath("data/demo_transactions.csv").open("rb") as fh:
         table = pd.read_csv(
             fh, dtype={"order_id": str, "customer_id": str}, parse_dates=["order_date"]

@@ -132,6 +132,21 @@ def readable(problem: str) -> Iterator[None]:
 
     Reading fails where the bytes are, which for a scanned log is while its batches are
     read: wrap the iteration too, not only the opening.
+
+    Parameters
+    ----------
+    problem : str
+        The start of the message, e.g. ``"orders.csv is not a readable CSV file"``.
+
+    Returns
+    -------
+    context manager
+        Inside it, an Arrow error is raised again as :class:`~clvxl.errors.InputError`.
+
+    Raises
+    ------
+    InputError
+        ``problem: why`` for any ``pyarrow.ArrowException`` raised inside.
     """
     import pyarrow as pa
 
@@ -143,7 +158,26 @@ def readable(problem: str) -> Iterator[None]:
 def group_batches(
     record_batches, batch_rows: int, source: str, first_row: int, text_file: Path | None = None
 ) -> Iterator[RawLog]:
-    """Group Arrow record batches into tables of ``batch_rows`` rows, as RawLogs."""
+    """Group Arrow record batches into tables of ``batch_rows`` rows, as RawLogs.
+
+    Parameters
+    ----------
+    record_batches : iterable of pyarrow.RecordBatch
+        The batches as Arrow reads them, of any sizes.
+    batch_rows : int
+        Rows per table; the last table holds the rest.
+    source : str
+        How to name the source in messages.
+    first_row : int
+        The row or line the user sees for the first data row.
+    text_file : Path, optional
+        The text file read, for recounting line numbers (see :class:`RawLog`).
+
+    Yields
+    ------
+    RawLog
+        Each table with its ``offset``; one empty table for a log with no rows.
+    """
     import pyarrow as pa
 
     pending: list = []
@@ -162,23 +196,81 @@ def group_batches(
         yield raw_batch(pa.Table.from_batches(pending), source, first_row, text_file, offset)
 
 def raw_batch(table, source: str, first_row: int, text_file: Path | None, offset: int) -> RawLog:
+    """An Arrow table as a :class:`RawLog`, dates as ``datetime64`` and headers stripped.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        One batch of the log.
+    source : str
+        How to name the source in messages.
+    first_row : int
+        The row or line the user sees for the first data row of the source.
+    text_file : Path or None
+        The text file read, for recounting line numbers.
+    offset : int
+        Data rows of the source before this batch.
+
+    Returns
+    -------
+    RawLog
+    """
     frame = table.to_pandas(date_as_object=False)  # dates as datetime64, not Python objects
     frame.columns = [header_name(c) for c in frame.columns]
     return RawLog(frame, source, first_row, text_file, offset)
 
 def header_name(name: object) -> str:
+    """A header as text, without a byte-order mark or surrounding spaces.
+
+    Parameters
+    ----------
+    name : object
+        The header as read.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> header_name("\ufeff Customer ")
+    'Customer'
+    """
     return str(name).lstrip("\ufeff").strip()
 
 def file_version(path: Path) -> tuple[Path, int, int]:
     """The file and its modification time and size: what the caches below are keyed on,
-    so that a file rewritten in place is read again."""
+    so that a file rewritten in place is read again.
+
+    Parameters
+    ----------
+    path : Path
+        An existing file.
+
+    Returns
+    -------
+    tuple of (Path, int, int)
+        ``path``, its modification time in nanoseconds and its size in bytes.
+    """
     stat = path.stat()
     return path, stat.st_mtime_ns, stat.st_size
 
 @functools.lru_cache(maxsize=4)
 def blank_lines(path: Path, _mtime: int, _size: int) -> bool:
     """Whether reading skipped empty lines: blank lines before the last line with
-    content (a byte search in 1 MB steps, so cheap on the normal path)."""
+    content (a byte search in 1 MB steps, so cheap on the normal path).
+
+    Parameters
+    ----------
+    path : Path
+        The text file.
+    _mtime, _size : int
+        Its modification time and size (:func:`file_version`), keys of the cache only.
+
+    Returns
+    -------
+    bool
+    """
     wide = _utf16(path)
     if wide is not None:  # two bytes a character: the byte search would not see "\n\n"
         lines = path.read_text(encoding=wide, errors="replace").splitlines()
@@ -201,7 +293,19 @@ def blank_lines(path: Path, _mtime: int, _size: int) -> bool:
 @functools.lru_cache(maxsize=4)
 def lines_differ(path: Path, mtime: int, size: int) -> bool:
     """Whether a text file's records are not its lines: blank lines were skipped, or a
-    quoted field spans lines (some line has an odd number of quotes)."""
+    quoted field spans lines (some line has an odd number of quotes).
+
+    Parameters
+    ----------
+    path : Path
+        The text file.
+    mtime, size : int
+        Its modification time and size (:func:`file_version`), keys of the cache.
+
+    Returns
+    -------
+    bool
+    """
     if blank_lines(path, mtime, size):
         return True
     wide = _utf16(path)
@@ -227,6 +331,19 @@ def data_lines(path: Path, _mtime: int, _size: int) -> np.ndarray:
     a record whose quoted fields span lines is on the line it starts on.
 
     Only called to number rows when :func:`lines_differ`.
+
+    Parameters
+    ----------
+    path : Path
+        The text file.
+    _mtime, _size : int
+        Its modification time and size (:func:`file_version`), keys of the cache only.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_records,)
+        The 1-based line on which each data record (header excluded) starts; records
+        whose fields are all blank are skipped.
     """
     import csv
 

@@ -12,6 +12,23 @@ from clvxl.sources.raw import LogScan, RawLog, group_batches, header_name, reada
 
 
 def not_csv(path: Path) -> str:
+    """The start of the message for a file Arrow cannot read as CSV.
+
+    Parameters
+    ----------
+    path : Path
+        The text file.
+
+    Returns
+    -------
+    str
+        ``"<name> is not a readable CSV file"``, the file named without its folder.
+
+    Examples
+    --------
+    >>> not_csv(Path("data/orders.csv"))
+    'orders.csv is not a readable CSV file'
+    """
     return f"{path.name} is not a readable CSV file"
 
 def _csv_format(path: Path, encoding: str | None = None) -> tuple[dict, list[str]]:
@@ -35,7 +52,20 @@ def _csv_format(path: Path, encoding: str | None = None) -> tuple[dict, list[str
 
 
 def csv_dialect(path: Path) -> tuple[str, str]:
-    """The encoding and the delimiter of a text file, as it is read."""
+    """The encoding and the delimiter of a text file, as it is read.
+
+    Parameters
+    ----------
+    path : Path
+        The text file; only its first line is read.
+
+    Returns
+    -------
+    encoding : str
+        As :func:`text_encoding` finds it from the file's bytes.
+    delimiter : str
+        Whichever of ``,``, ``;``, tab or ``|`` occurs most often on the first line.
+    """
     encoding, delimiter, _ = _dialect(_head(path))
     return encoding, delimiter
 
@@ -69,6 +99,17 @@ def text_encoding(head: bytes) -> str:
     r"""The encoding of a text file from its first bytes: UTF-16 (Excel's "Unicode
     Text", with its byte-order mark), UTF-8, else Windows-1252 (Excel's "ANSI" in the
     West; Latin-1 where a byte has no Windows-1252 character).
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (at least its first line).
+
+    Returns
+    -------
+    str
+        A Python codec name: ``"utf-16"`` (with a byte-order mark), ``"utf-16-le"`` or
+        ``"utf-16-be"`` (without one), ``"utf8"``, ``"cp1252"`` or ``"latin1"``.
 
     Examples
     --------
@@ -109,6 +150,27 @@ def _as_text(header: list[str], include: list[str] | None = None):
     )
 
 def read_csv_log(path: Path, encoding: str | None = None) -> RawLog:
+    """Read a whole CSV file, every column as text.
+
+    Parameters
+    ----------
+    path : Path
+        The text file (comma, semicolon, tab or ``|`` delimited).
+    encoding : str, optional
+        A codec name (``--encoding``) overriding the encoding found from the bytes.
+
+    Returns
+    -------
+    RawLog
+        The table with the header names stripped, its first data row on line 2.
+
+    Raises
+    ------
+    NoDataError
+        If the file is empty.
+    InputError
+        If ``encoding`` is not a known codec, or Arrow cannot read the file.
+    """
     import pyarrow.csv as pacsv
 
     options, _ = _csv_format(path, encoding)
@@ -119,6 +181,31 @@ def read_csv_log(path: Path, encoding: str | None = None) -> RawLog:
     return RawLog(frame, path.name, 2, path)
 
 def scan_csv(path: Path, batch_rows: int, encoding: str | None = None) -> LogScan:
+    """A CSV file to be read in batches of ``batch_rows`` rows, every column as text.
+
+    Parameters
+    ----------
+    path : Path
+        The text file (comma, semicolon, tab or ``|`` delimited).
+    batch_rows : int
+        Rows per batch.
+    encoding : str, optional
+        A codec name (``--encoding``) overriding the encoding found from the bytes.
+
+    Returns
+    -------
+    LogScan
+        The header names (read now) and a reader of the batches; reading fails, if it
+        does, while the batches are read.
+
+    Raises
+    ------
+    NoDataError
+        If the file is empty.
+    InputError
+        If ``encoding`` is not a known codec; while the batches are read, if Arrow
+        cannot read the file.
+    """
     import pyarrow.csv as pacsv
 
     options, header = _csv_format(path, encoding)
