@@ -115,3 +115,13 @@ def test_a_log_of_one_month_gets_a_workbook_without_the_cohort_chart(tmp_path):
     with zipfile.ZipFile(output) as book:
         charts = [n for n in book.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == len(layout.CHARTS) - 1
+
+
+def test_a_bad_date_set_aside_stays_text_in_the_transactions_sheet(tmp_path):
+    # Typing the column as dates overflowed on 2500-06-01 (found by the fuzzer).
+    source = tmp_path / "orders.csv"
+    source.write_text("customer,date,amount\na,2024-01-01,10\nb,2500-06-01,5\nc,2024-02-01,7\n")
+    output = tmp_path / "customers.xlsx"
+    assert main(["recalc", str(source), "-o", str(output), "--on-error", "skip", "--quiet"]) == 0
+    rows = pc.CalamineWorkbook.from_path(str(output)).get_sheet_by_name("Transactions").to_python()
+    assert [row[1] for row in rows[1:]] == ["2024-01-01", "2500-06-01", "2024-02-01"]

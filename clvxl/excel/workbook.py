@@ -27,6 +27,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_range, xl_rowcol_to_cell
 
 from clvxl.analytics import tiers
+from clvxl.clean.dates import FIRST_DATE, LAST_DATE
 from clvxl.errors import InputError
 from clvxl.excel import layout, sheetxml, zipparts
 from clvxl.excel.calculator import EXAMPLES
@@ -518,13 +519,20 @@ def typed_log(frame: pd.DataFrame) -> pd.DataFrame:
         present = text[text.notna() & (text != "")]
         if len(present) and present.str.fullmatch(_NUMBER.pattern).all():
             out[column] = pd.to_numeric(text.where(text != ""), errors="raise").astype(float)
-        elif len(present) and present.str.fullmatch(_ISO_DATE.pattern).all():
+        elif len(present) and present.str.fullmatch(_ISO_DATE.pattern).all() and _in_range(present):
             out[column] = pd.to_datetime(text.where(text != ""), format="ISO8601").astype(
                 "datetime64[ns]"
             )
         else:
             out[column] = values
     return pd.DataFrame(out, index=frame.index)
+
+
+def _in_range(dates: pd.Series) -> bool:
+    """Whether ISO date texts all fall within the dates a log may hold (a bad row's
+    2500-06-01, set aside with ``--on-error skip``, stays text in the Transactions sheet)."""
+    years = dates.str.slice(0, 4).astype(int)
+    return bool(years.between(FIRST_DATE.year, LAST_DATE.year).all())
 
 
 def write_result_workbook(
