@@ -125,3 +125,13 @@ def test_a_bad_date_set_aside_stays_text_in_the_transactions_sheet(tmp_path):
     assert main(["recalc", str(source), "-o", str(output), "--on-error", "skip", "--quiet"]) == 0
     rows = pc.CalamineWorkbook.from_path(str(output)).get_sheet_by_name("Transactions").to_python()
     assert [row[1] for row in rows[1:]] == ["2024-01-01", "2500-06-01", "2024-02-01"]
+
+
+def test_an_all_blank_extra_column_gets_a_width(tmp_path):
+    # Its longest value was NaN, and int(NaN) a traceback (found by the fuzzer).
+    source = tmp_path / "orders.csv"
+    source.write_text("customer,date,amount,note\na,2024-01-01,10,\nb,2024-02-01,5,\n")
+    output = tmp_path / "customers.xlsx"
+    assert main(["recalc", str(source), "-o", str(output), "--quiet"]) == 0
+    rows = pc.CalamineWorkbook.from_path(str(output)).get_sheet_by_name("Transactions").to_python()
+    assert rows[0] == ["customer", "date", "amount", "note"]

@@ -213,8 +213,8 @@ def _width(values: pd.Series, what: str, header: str) -> float:
         decimals = {"int": 0, "money": 2, "dec": 2, "param": 4, "pct": 1}[what]
         scaled = top * 100 if what == "pct" else top
         longest = len(f"{scaled:,.{decimals}f}") + 2
-    else:
-        longest = int(values.astype(str).str.len().max())
+    else:  # an all-blank column (a huge header's empty extras) has no longest value
+        longest = int(values.astype(str).str.len().fillna(0).max())
     return min(max(8, head, longest) + 2, _MAX_WIDTH)
 
 

@@ -327,10 +327,10 @@ MONEY: dict[str, Callable] = {
     "money:5-": lambda r, v, s: ("5-", _o(D(-5))),
     "money:USD 5": lambda r, v, s: ("USD 5", _o(D(5))),
     "money:1 234,50": lambda r, v, s: ("1 234,50", _o(D("1234.5"), BAD)),
-    "money: 7.25 ": lambda r, v, s: (" 7.25 ", _o(D("7.25"))),
-    "money:.5": lambda r, v, s: (".5", _o(D("0.5"))),
+    "money: 7.25 ": lambda r, v, s: (" 7.25 ", _o(D("7.25"), BAD)),
+    "money:.5": lambda r, v, s: (".5", _o(D("0.5"), BAD)),
     "money:-0": lambda r, v, s: ("-0", _o(D(0))),
-    "money:0.1234567891": lambda r, v, s: ("0.1234567891", _o(D("0.1234567891"))),
+    "money:0.1234567891": lambda r, v, s: ("0.1234567891", _o(D("0.1234567891"), BAD)),
 }
 
 DATES: dict[str, Callable] = {
@@ -1751,8 +1751,9 @@ def _worker_main() -> None:
 def _customer_columns() -> tuple[list[str], dict[str, str]]:
     from clvxl.customers import CUSTOMER_COLUMNS as columns
     from clvxl.excel.layout import label
+    from clvxl.units import UNIT_NAMES
 
-    return list(columns), {label(c): c for c in columns}
+    return list(columns), {label(c, unit): c for unit in UNIT_NAMES for c in columns}
 
 
 CUSTOMER_COLUMNS, FRIENDLY = _customer_columns()
