@@ -502,7 +502,8 @@ _FALLBACK_MODEL = "mbgnbd"
 def _choose_model(summarised: _Summarised) -> tuple[holdout.Comparison | None, str, tuple]:
     """The holdout comparison (or None), the purchase model to use, notes."""
     settings = summarised.settings
-    if summarised.log is None:
+    # A model the user chose needs the comparison only for a holdout table to show.
+    if summarised.log is None or (settings.model != AUTO and not summarised.holdout):
         return None, settings.model, ()
     try:
         comparison = holdout.compare(summarised.log, settings.as_of, settings.unit)

@@ -1764,6 +1764,7 @@ NO_PREDICTION_NOTE = "predicted CLV is not available"
 PROMISED_REFUSALS = (
     (("csv:empty-header", "out:xlsx"), "has an empty header; an Excel table needs one"),
     (("csv:two-empty-headers", "out:xlsx"), "has an empty header; an Excel table needs one"),
+    (("id:long40k", "out:xlsx"), "more than an Excel cell holds"),
 )
 #: The note when only the spend model failed: the purchase model's columns stay filled.
 NO_SPEND_NOTE = "are empty: the spend model could not be fitted"
