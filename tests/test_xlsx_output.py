@@ -3,6 +3,7 @@ is refused with the reason, never written incomplete; a text log keeps its types
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import zipfile
@@ -135,3 +136,19 @@ def test_an_all_blank_extra_column_gets_a_width(tmp_path):
     assert main(["recalc", str(source), "-o", str(output), "--quiet"]) == 0
     rows = pc.CalamineWorkbook.from_path(str(output)).get_sheet_by_name("Transactions").to_python()
     assert rows[0] == ["customer", "date", "amount", "note"]
+
+
+def test_dates_before_march_1900_keep_their_day_in_a_workbook(tmp_path):
+    # Excel's serials count a phantom 1900-02-29: counted from 1899-12-30, 1900-01-01 was
+    # written as serial 2, which Excel shows as 1900-01-02 (found by the fuzzer).
+    source = tmp_path / "orders.csv"
+    source.write_text(
+        "customer,date,amount\na,1900-01-01,10\na,1900-02-10,5\nb,2024-02-01,7\nb,2024-03-01,7\n"
+    )
+    output = tmp_path / "customers.xlsx"
+    assert main(["recalc", str(source), "-o", str(output), "--model", "bgnbd", "--quiet"]) == 0
+    rows = pc.CalamineWorkbook.from_path(str(output)).get_sheet_by_name("Customers").to_python()
+    assert [r[:3] for r in rows[1:]] == [
+        ["a", dt.date(1900, 1, 1), dt.date(1900, 2, 10)],
+        ["b", dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
+    ]

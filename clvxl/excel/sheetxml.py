@@ -21,9 +21,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from clvxl.clean.dates import EXCEL_EPOCH
+
 __all__ = ["body_xml", "column_styles", "insert_rows", "with_body"]
 
-_EPOCH = np.datetime64("1899-12-30", "ns")  # serial 0 of Excel's 1900 date system
+_EPOCH = np.datetime64(EXCEL_EPOCH.to_datetime64(), "ns")  # counts Excel's phantom 1900-02-29
+#: Before this day a serial counted from the epoch is one too many: Excel's serial 1 is
+#: 1900-01-01, and its phantom 1900-02-29 only shifts the days after it.
+_LEAP_BUG = np.datetime64("1900-03-01", "ns")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -62,7 +67,7 @@ def _cells(values: pd.Series, style: int) -> pa.Array:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         stamps = values.dt.tz_localize(None) if getattr(dtype, "tz", None) else values
         ns = stamps.to_numpy(dtype="datetime64[ns]")
-        serial = (ns - _EPOCH) / np.timedelta64(1, "D")
+        serial = (ns - _EPOCH) / np.timedelta64(1, "D") - (ns < _LEAP_BUG)
         return _number_cells(np.where(np.isnat(ns), np.nan, serial), s)
     if pd.api.types.is_bool_dtype(dtype):
         return _number_cells(
