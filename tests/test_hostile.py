@@ -1040,3 +1040,12 @@ def test_a_utf16_file_with_blank_lines_names_the_file_line(tmp_path, capsys):
     source.write_bytes("customer,date,amount\na,2024-01-01,10\n\n\nb,2101-01-01,5\n".encode("utf-16"))
     assert main(["recalc", str(source), "-o", str(tmp_path / "c.csv"), "--quiet"]) == 2
     assert "row 5, column 'date': '2101-01-01'" in capsys.readouterr().err
+
+
+def test_a_row_of_delimiters_keeps_the_file_lines_of_the_rows_after_it(tmp_path, capsys):
+    # ",," is a row (of blanks, left out) for the reader, but the line table skipped it,
+    # so with a blank line in the file every later row was named one line too early.
+    source = tmp_path / "orders.csv"
+    source.write_text("customer,date,amount\na,2024-01-01,10\n\n,,\nb,2024-01-02,5\nc,2024-01-03,x\n")
+    assert main(["recalc", str(source), "-o", str(tmp_path / "c.csv"), "--quiet"]) == 2
+    assert "row 6, column 'amount': 'x'" in capsys.readouterr().err

@@ -354,7 +354,7 @@ def data_lines(path: Path, _mtime: int, _size: int) -> np.ndarray:
     with path.open(encoding=encoding, errors="replace", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         for record in reader:
-            if any(field.strip() for field in record):
+            if record:  # only an empty line is skipped by the reader; ",,," is a row
                 starts.append(end + 1)
             end = reader.line_num
     return np.array(starts[1:], dtype=np.int64)
