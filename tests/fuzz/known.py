@@ -460,6 +460,8 @@ FIXED = frozenset(
         # points, an id too long for a cell, an empty header into a workbook, a discount
         # rate of 100 %
         "D08", "D19", "D21", "D22",
+        # a Windows-1252 byte first seen after 64 KB: the whole file is checked for UTF-8
+        "D12",
     }
 )
 
