@@ -147,6 +147,22 @@ def _signals_end_the_run() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGTERM and SIGHUP wait until the block is done (where the system allows)."""
+    if (
+        not hasattr(signal, "pthread_sigmask")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def remove_output(path: str | Path) -> None:
     """Remove ``path`` when the current transaction commits (now, outside one).
 
@@ -187,8 +203,9 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     path = Path(path)
     with output_transaction():
         transaction = _ACTIVE.get()
-        tmp = _temporary(path)
-        transaction.staged.append((tmp, path))
+        with _signals_held():  # a file made and not yet listed would outlive a signal
+            tmp = _temporary(path)
+            transaction.staged.append((tmp, path))
         with _write_errors(path):
             write(tmp)
             os.chmod(tmp, _mode(path))
