@@ -1049,3 +1049,12 @@ def test_a_row_of_delimiters_keeps_the_file_lines_of_the_rows_after_it(tmp_path,
     source.write_text("customer,date,amount\na,2024-01-01,10\n\n,,\nb,2024-01-02,5\nc,2024-01-03,x\n")
     assert main(["recalc", str(source), "-o", str(tmp_path / "c.csv"), "--quiet"]) == 2
     assert "row 6, column 'amount': 'x'" in capsys.readouterr().err
+
+
+def test_a_blank_line_at_the_end_does_not_hide_one_further_up(tmp_path, capsys):
+    # Only the last blank line of each 1 MB step was looked at: one at the very end made
+    # the file look free of blank lines, so rows after a blank line were named by record.
+    source = tmp_path / "orders.csv"
+    source.write_text("customer,date,amount\na,2024-01-01,10\n\n\nb,2024-01-02,x\n\n")
+    assert main(["recalc", str(source), "-o", str(tmp_path / "c.csv"), "--quiet"]) == 2
+    assert "row 5, column 'amount': 'x'" in capsys.readouterr().err

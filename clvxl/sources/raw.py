@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -255,6 +256,10 @@ def file_version(path: Path) -> tuple[Path, int, int]:
     stat = path.stat()
     return path, stat.st_mtime_ns, stat.st_size
 
+#: An empty line: a line end right after another.
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
 @functools.lru_cache(maxsize=4)
 def blank_lines(path: Path, _mtime: int, _size: int) -> bool:
     """Whether reading skipped empty lines: blank lines before the last line with
@@ -276,15 +281,17 @@ def blank_lines(path: Path, _mtime: int, _size: int) -> bool:
         lines = path.read_text(encoding=wide, errors="replace").splitlines()
         content = [i for i, line in enumerate(lines) if line.strip()]
         return bool(content) and any(not line.strip() for line in lines[: content[-1]])
+    # The first blank line of each step: a blank line at the very end of the file (only
+    # line ends after it) must not hide one further up.
     blank_seen, tail = False, b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             if blank_seen and chunk.strip(b"\r\n"):
                 return True
             data = tail + chunk
-            at = max(data.rfind(b"\n\n"), data.rfind(b"\n\r\n"))
-            if at >= 0:
-                if data[at:].strip(b"\r\n"):
+            found = _BLANK_LINE.search(data)
+            if found is not None:
+                if data[found.end() :].strip(b"\r\n"):
                     return True
                 blank_seen = True
             tail = data[-2:]
