@@ -152,3 +152,13 @@ def test_dates_before_march_1900_keep_their_day_in_a_workbook(tmp_path):
         ["a", dt.date(1900, 1, 1), dt.date(1900, 2, 10)],
         ["b", dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
     ]
+
+
+def test_an_impossible_date_set_aside_stays_text_in_the_transactions_sheet(tmp_path):
+    # 2024-02-30 looks like an ISO date; typing the column raised ValueError (fuzzer).
+    source = tmp_path / "orders.csv"
+    source.write_text("customer,date,amount\na,2024-01-01,10\nb,2024-02-30,5\nc,2024-02-01,7\n")
+    output = tmp_path / "customers.xlsx"
+    assert main(["recalc", str(source), "-o", str(output), "--on-error", "skip", "--quiet"]) == 0
+    rows = pc.CalamineWorkbook.from_path(str(output)).get_sheet_by_name("Transactions").to_python()
+    assert [row[1] for row in rows[1:]] == ["2024-01-01", "2024-02-30", "2024-02-01"]

@@ -520,9 +520,10 @@ def typed_log(frame: pd.DataFrame) -> pd.DataFrame:
         if len(present) and present.str.fullmatch(_NUMBER.pattern).all():
             out[column] = pd.to_numeric(text.where(text != ""), errors="raise").astype(float)
         elif len(present) and present.str.fullmatch(_ISO_DATE.pattern).all() and _in_range(present):
-            out[column] = pd.to_datetime(text.where(text != ""), format="ISO8601").astype(
-                "datetime64[ns]"
-            )
+            dates = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
+            # A bad row's impossible day (2024-02-30, set aside) keeps the column text.
+            parsed = dates.notna() | (text.isna() | (text == ""))
+            out[column] = dates.astype("datetime64[ns]") if parsed.all() else values
         else:
             out[column] = values
     return pd.DataFrame(out, index=frame.index)
