@@ -168,6 +168,11 @@ def remove_output(path: str | Path) -> None:
 
     For the file an earlier run wrote and this run does not (a rejected-rows file when
     no row is rejected), which would otherwise be taken for this run's.
+
+    Parameters
+    ----------
+    path : str or Path
+        The earlier output; nothing happens when it is not a file.
     """
     transaction = _ACTIVE.get()
     if transaction is None:
@@ -178,7 +183,18 @@ def remove_output(path: str | Path) -> None:
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:
-    """Whether two paths name one existing file (links and spellings included)."""
+    """Whether two paths name one existing file (links and spellings included).
+
+    Parameters
+    ----------
+    a, b : str or Path
+        The paths.
+
+    Returns
+    -------
+    bool
+        False when either does not exist.
+    """
     a, b = Path(a), Path(b)
     return a.exists() and b.exists() and os.path.samefile(a, b)
 
@@ -291,6 +307,17 @@ def _mode(path: Path) -> int:
 def escape_formulas(table: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula with ``'``.
 
+    Parameters
+    ----------
+    table : DataFrame
+        Not changed.
+
+    Returns
+    -------
+    DataFrame
+        A copy whose text cells starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+        carriage return start with ``'``; numbers are never touched.
+
     Examples
     --------
     >>> escape_formulas(pd.DataFrame({"id": ["=1+1", "A7", "-2+3"], "x": [-1, 2, 3]}))
@@ -317,6 +344,26 @@ def write_table(table: pd.DataFrame, path: str | Path, escape: bool = True) -> P
 
     CSV follows RFC 4180 (CRLF line ends, so a stray carriage return in a value is
     quoted); dates are written as ISO dates (YYYY-MM-DD).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table to write.
+    path : str or Path
+        The destination; ``.csv`` or ``.parquet``.
+    escape : bool
+        For CSV, prefix text that a spreadsheet would run as a formula
+        (:func:`escape_formulas`).
+
+    Returns
+    -------
+    Path
+        The destination, complete (written through :func:`write_atomic`).
+
+    Raises
+    ------
+    InputError
+        For another suffix, or when the file cannot be written.
     """
     path = Path(path)
     suffix = path.suffix.lower()

@@ -56,6 +56,20 @@ def repeated_lines(table: pa.Table, dedupe: bool) -> tuple[pa.Table, tuple[str, 
 
     A line repeats another only when every column of the file is the same: the clean
     columns, and ``_rest``, a hash of the columns cleaning does not read (dropped here).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        The compact clean table, with ``source_row`` (and ``_rest`` when read).
+    dedupe : bool
+        Count a repeated line once (``--dedupe``); otherwise only say so.
+
+    Returns
+    -------
+    table : pyarrow.Table
+        Without ``_rest``; without the repeated lines when ``dedupe``.
+    notes : tuple of str
+        What was found, with the first repeated line's row.
     """
     if "order_id" not in table.column_names:
         return table, ()

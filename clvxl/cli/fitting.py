@@ -115,6 +115,24 @@ def fit_model(
 ):
     """Fit ``model`` to the data in ``path`` and return the fitted value.
 
+    Parameters
+    ----------
+    model : str
+        A name of :data:`clvxl.models.REGISTRY`.
+    path : Path
+        A per-customer summary, a transaction log, a BG/BB table or a survival table.
+    column : str, optional
+        sBG: the survival table's column.
+    unit : str
+        The time unit when ``path`` is a transaction log.
+    as_of : str, optional
+        The end of the calibration period for a transaction log.
+
+    Returns
+    -------
+    ModelParams
+        The fitted model (a frozen dataclass of :mod:`clvxl.models`).
+
     Raises
     ------
     InputError

@@ -74,6 +74,27 @@ def find_name(names, wanted: str, what: str, source: str) -> str | None:
 
     An exact match wins; None when there is none; several inexact matches are refused.
 
+    Parameters
+    ----------
+    names : iterable of str
+        The names a workbook has (sheets or tables).
+    wanted : str
+        The name looked for.
+    what : str
+        ``"sheet"`` or ``"table"``, for the message.
+    source : str
+        The workbook's name, for the message.
+
+    Returns
+    -------
+    str or None
+        The name as the workbook spells it.
+
+    Raises
+    ------
+    InputError
+        When several names match ``wanted`` only without case and spaces.
+
     Examples
     --------
     >>> find_name(["Notes", "transactions "], "Transactions", "sheet", "b.xlsx")
@@ -97,6 +118,18 @@ def sheet_rows(path: str | Path, sheet: str) -> list[list[object]] | None:
 
     The package is checked first (:func:`~clvxl.sources.package.open_package`), as for a log;
     the sheet is found ignoring case and surrounding spaces.
+
+    Parameters
+    ----------
+    path : str or Path
+        The workbook.
+    sheet : str
+        The sheet's name.
+
+    Returns
+    -------
+    list of list, or None
+        The sheet's rows of cell values from its first used cell.
     """
     package = open_package(path)
     name = find_name(package.sheets, sheet, "sheet", package.path.name)
@@ -106,7 +139,29 @@ def sheet_rows(path: str | Path, sheet: str) -> list[list[object]] | None:
 def read_workbook(path: Path, sheet: str | None, header_row: int | None = None) -> RawLog:
     """The log in a workbook: its Transactions table, else the sheet ``sheet``, else a
     sheet named Transactions, else the first sheet; on a sheet, the header is found below
-    any title rows (or is row ``header_row``)."""
+    any title rows (or is row ``header_row``).
+
+    Parameters
+    ----------
+    path : Path
+        The workbook.
+    sheet : str, optional
+        The sheet to read (``--sheet``).
+    header_row : int, optional
+        The sheet row of the header (``--header-row``).
+
+    Returns
+    -------
+    RawLog
+        The rows as read, with their sheet rows; a note when title rows were skipped.
+
+    Raises
+    ------
+    InputError
+        For a hostile or broken package, or no such sheet.
+    NoDataError
+        For a workbook without cells, or an empty sheet.
+    """
     package = open_package(path)
     if sheet is None:
         names = {table.name: table for table in package.tables}
