@@ -360,7 +360,13 @@ def analyse(
     ]
     if cac is not None:
         kpis.append(("CAC", cac))
-        kpis.append(("LTV:CAC", float(metrics.ltv_cac(ltv, cac)) if cac > 0 else np.nan))
+        usable = cac > 0 and np.isfinite(ltv)  # no churn yet: no LTV to compare
+        kpis.append(("LTV:CAC", float(metrics.ltv_cac(ltv, cac)) if usable else np.nan))
         payback = cac / (arpa * margin) if np.isfinite(arpa) and arpa > 0 else np.nan
         kpis.append(("CAC payback (months)", float(payback)))
+    if not churn > 0:
+        notes.append(
+            f"no subscriber churned in the last {months} months, so ARPA × margin / churn "
+            "and LTV:CAC are empty"
+        )
     return Subscriptions(table[SUBSCRIBER_COLUMNS], cohorts, kpis, models, tuple(notes))

@@ -198,3 +198,19 @@ def demo_csv_path():
     from importlib import resources
 
     return resources.files("clvxl").joinpath("data/demo_transactions.csv")
+
+
+def test_no_churn_yet_leaves_the_churn_based_figures_empty_and_says_so():
+    rows = monthly("a", "2024-01-01", 12) + monthly("b", "2024-02-01", 11)
+    log = pd.DataFrame(rows, columns=["customer", "date", "amount"])
+    settings = Settings(business="subscription", cac=100, as_of="2024-12-31")
+    result = recalculate(log, settings, sheets=False)
+    kpis = dict(zip(result.kpis["kpi"], result.kpis["value"], strict=True))
+    assert kpis["Monthly churn rate (last 12 months)"] == 0
+    assert np.isnan(kpis["LTV = ARPA × margin / churn"]) and np.isnan(kpis["LTV:CAC"])
+    assert kpis["CAC payback (months)"] == 2.0  # 100 / (50 × 1)
+    assert result.customers["clv"].isna().all()
+    assert (
+        "no subscriber churned in the last 12 months, so ARPA × margin / churn and LTV:CAC "
+        "are empty"
+    ) in result.notes
