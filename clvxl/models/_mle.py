@@ -249,6 +249,8 @@ def fit_mle(
 
 #: Log-parameters beyond this are a parameter running off to zero or infinity.
 _RUNAWAY = 19.0
+#: The box the optimisers search in, on the log scale.
+_BOUND = 20.0
 
 
 class _Objective:
@@ -283,14 +285,14 @@ class _Objective:
 
 def _minimise(objective: _Objective, log_start: np.ndarray, model: str):
     """L-BFGS-B from the start and from 1s; Nelder-Mead polish without a gradient."""
-    best = None
+    best, bounds = None, [(-_BOUND, _BOUND)] * len(log_start)
     for guess in (log_start, np.zeros(len(log_start))):
         result = optimize.minimize(
             objective,
             guess,
             method="L-BFGS-B",
             jac=objective.gradient,
-            bounds=[(-20.0, 20.0)] * len(log_start),
+            bounds=bounds,
             # Stop when a step improves the scaled objective by < 1e-12 relative: asking
             # for more only spends evaluations (the log-likelihood then agrees to ~1e-15,
             # the parameters to ~1e-9, and finite-difference gradients are noise below it).
@@ -308,12 +310,16 @@ def _minimise(objective: _Objective, log_start: np.ndarray, model: str):
         raise ModelError(f"the {model} model could not be fitted to these customers")
     if not objective.gradient and not best.success:
         # Without a gradient, finite differences can stall short of the optimum:
-        # polish with Nelder-Mead, robust and cheap on a few parameters.
+        # polish with Nelder-Mead, robust and cheap on a few parameters. It keeps to the
+        # same box and a bounded number of evaluations: on a flat likelihood the simplex
+        # otherwise walks out to log-parameters of 35 and more, where one evaluation of
+        # the hypergeometric terms takes ever longer (a 30-customer log ran for minutes).
         polish = optimize.minimize(
             objective,
             best.x,
             method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+            bounds=bounds,
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000, "maxfev": 4000},
         )
         if polish.fun < best.fun:
             best = polish
