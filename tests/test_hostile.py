@@ -581,21 +581,25 @@ def test_sigterm_or_sighup_while_writing_removes_the_temporary_files(tmp_path, s
     assert signal.Signals(signum).name in ("SIGTERM", "SIGHUP")
 
 
-def test_a_parquet_output_inside_the_input_folder_is_refused(tmp_path, capsys):
+def test_any_output_inside_the_input_folder_is_refused(tmp_path, capsys):
+    # The folder is the log: a customers.parquet there would be read back next time, and
+    # any file written there changes the input.
     folder = tmp_path / "exports"
     (folder / "year=2024").mkdir(parents=True)
     pd.DataFrame(
         {"customer": ["a", "b"], "date": ["2024-01-01", "2024-01-02"], "amount": [1.0, 2.0]}
     ).to_parquet(folder / "year=2024" / "part-0.parquet")
-    for output in (folder / "customers.parquet", folder / "year=2024" / "c.parquet"):
+    for name in ("customers.parquet", "year=2024/c.parquet", "customers.csv", "customers.xlsx"):
+        output = folder / name
         code = main(["recalc", str(folder), "-o", str(output)])
         _, err = capsys.readouterr()
         assert code == 2 and not output.exists()
         assert (
-            f"the output {output} is inside the input folder {folder}, so the next run would "
-            "read it as part of the log; write it outside the folder"
+            f"the output {output} is inside the input folder {folder}, which is the log and "
+            "is never written to; write it outside the folder"
         ) in err
-    assert main(["recalc", str(folder), "-o", str(folder / "customers.csv"), "--quiet"]) == 0
+    assert sorted(p.name for p in folder.rglob("*")) == ["part-0.parquet", "year=2024"]
+    assert main(["recalc", str(folder), "-o", str(tmp_path / "customers.csv"), "--quiet"]) == 0
 
 
 def test_a_full_disk_while_the_workbook_is_written_is_a_message(tmp_path):

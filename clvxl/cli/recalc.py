@@ -367,12 +367,13 @@ def _check_outputs_against(source: Path, output: Path) -> None:
                     else f" (-o {output.name} writes its bad rows to {path.name})"
                 )
             )
-    if source.is_dir() and output.suffix.lower() == ".parquet":
-        if output.resolve().is_relative_to(source.resolve()):
-            raise InputError(
-                f"the output {output} is inside the input folder {source}, so the next run would "
-                "read it as part of the log; write it outside the folder"
-            )
+    # The folder is the input: a file written into it changes the input (and a .parquet
+    # output would be read back as part of the log next time).
+    if source.is_dir() and output.resolve().is_relative_to(source.resolve()):
+        raise InputError(
+            f"the output {output} is inside the input folder {source}, which is the log and "
+            "is never written to; write it outside the folder"
+        )
 
 
 def _recalc_log(args: argparse.Namespace, options: dict, progress: Progress) -> RecalcResult:

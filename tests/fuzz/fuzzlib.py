@@ -546,6 +546,9 @@ def build_oracle(
         for cid in cells["customer_id"].outcomes:
             touched.setdefault(cid, set()).update(labels)
         if any(o == {BAD} for o in outcomes.values()):
+            if cells["customer_id"].label == "id:NA":
+                maybe_bad[line.row] = labels  # or left out for its placeholder id, with a note
+                continue
             bad_rows[line.row] = tuple(c.label for c in cells.values() if c.outcomes == {BAD}) or labels
             continue
         if any(BAD in o for o in outcomes.values()):
@@ -711,18 +714,23 @@ class Recalc:
         return Line(cells)
 
 
-def _evidence(lines: list[Line]) -> tuple[bool, bool]:
-    """Which d/m/y order the log's slashed text dates show (as clvxl looks for it)."""
-    first = second = False
+def _evidence(lines: list[Line]) -> tuple[bool, bool, bool]:
+    """Which d/m/y order the log's slashed text dates show (as clvxl looks for it).
+
+    Dotted dates (``31.12.2023``) are day first by convention and show nothing. Returns
+    whether a first and a second part over 12 were seen, and whether any date is slashed.
+    """
+    first = second = slashed = False
     for line in lines:
         cell = line.cells.get("date")
         if cell is None or not isinstance(cell.value, str):
             continue
-        m = re.match(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?\s*$", cell.value)
+        m = re.match(r"^\s*(\d{1,2})[/\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?\s*$", cell.value)
         if m:
+            slashed = True
             first |= int(m.group(1)) > 12
             second |= int(m.group(2)) > 12
-    return first, second
+    return first, second, slashed
 
 
 def finish_recalc(b: Recalc, drawn: list[str], keep: frozenset[int] | None) -> Case:
@@ -768,8 +776,8 @@ def finish_recalc(b: Recalc, drawn: list[str], keep: frozenset[int] | None) -> C
             else:
                 expect = "either"
         if b.style.dates == "dmy" and not b.dayfirst and b.input_kind == "csv":
-            first, second = _evidence(b.lines)
-            if first == second:
+            first, second, slashed = _evidence(b.lines)
+            if slashed and first == second:
                 expect, reason = "refuse", "dates"  # the log does not tell, or tells both
     output = b.output
     return Case(
