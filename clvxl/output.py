@@ -22,9 +22,9 @@ import contextlib
 import contextvars
 import gc
 import os
+import secrets
 import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -147,22 +147,6 @@ def _signals_end_the_run() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGTERM and SIGHUP wait until the block is done (where the system allows)."""
-    if (
-        not hasattr(signal, "pthread_sigmask")
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        yield
-        return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
-
 def remove_output(path: str | Path) -> None:
     """Remove ``path`` when the current transaction commits (now, outside one).
 
@@ -218,18 +202,21 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """
     path = Path(path)
     with output_transaction():
-        transaction = _ACTIVE.get()
-        with _signals_held():  # a file made and not yet listed would outlive a signal
-            tmp = _temporary(path)
-            transaction.staged.append((tmp, path))
+        tmp = _temporary(path, _ACTIVE.get())
         with _write_errors(path):
             write(tmp)
             os.chmod(tmp, _mode(path))
     return path
 
 
-def _temporary(path: Path) -> Path:
-    """A new hidden temporary file beside ``path``, or an InputError saying why not."""
+def _temporary(path: Path, transaction: _Transaction) -> Path:
+    """A new hidden temporary file beside ``path``, listed in ``transaction``, or an
+    InputError saying why not.
+
+    The name is listed before the file is made: a signal may be handled at any moment
+    (blocking it in this thread does not stop DuckDB's or BLAS's threads from taking it),
+    and a file made but not yet listed would outlive it.
+    """
     folder = path.parent if str(path.parent) else Path(".")
     if folder.exists() and not folder.is_dir():
         raise InputError(f"cannot write {path}: {folder} is a file, not a folder")
@@ -237,16 +224,22 @@ def _temporary(path: Path) -> Path:
         raise InputError(f"cannot write {path}: the folder {folder} does not exist")
     if path.is_dir():
         raise InputError(f"cannot write {path}: it is a folder; give a file name")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except PermissionError:
-        raise InputError(f"cannot write {path}: no permission to write in {folder}") from None
-    except OSError as exc:
-        raise InputError(
-            f"cannot write {path}: {folder} does not take new files ({exc.strerror or exc})"
-        ) from None
-    os.close(fd)
-    return Path(tmp_name)
+    while True:
+        tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        transaction.staged.append((tmp, path))
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return tmp
+        except FileExistsError:
+            transaction.staged.remove((tmp, path))  # another run's file: not ours to remove
+        except PermissionError:
+            transaction.staged.remove((tmp, path))
+            raise InputError(f"cannot write {path}: no permission to write in {folder}") from None
+        except OSError as exc:
+            transaction.staged.remove((tmp, path))
+            raise InputError(
+                f"cannot write {path}: {folder} does not take new files ({exc.strerror or exc})"
+            ) from None
 
 
 @contextlib.contextmanager

@@ -311,3 +311,26 @@ def test_output_folder_without_write_permission(tmp_path, small_log, suffix):
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o700)
+
+
+def test_a_signal_handled_just_after_the_temporary_file_is_made_leaves_nothing(
+    tmp_path, monkeypatch
+):
+    # Blocking SIGTERM in the main thread does not stop DuckDB's or BLAS's threads from
+    # taking it, so the handler may run at any bytecode: here, the moment the temporary
+    # file exists, before write_atomic has returned its name (seen under load in CI).
+    from clvxl import output
+
+    made, real_open = [], os.open
+
+    def open_then_stop(name, flags, mode=0o777):
+        fd = real_open(name, flags, mode)
+        made.append(Path(name))
+        os.close(fd)
+        raise output.Stopped(128 + signal.SIGTERM)
+
+    monkeypatch.setattr(output.os, "open", open_then_stop)
+    with pytest.raises(output.Stopped):
+        output.write_atomic(tmp_path / "customers.csv", lambda tmp: tmp.write_text("x"))
+    assert len(made) == 1 and made[0].name.startswith(".customers.csv.")
+    assert list(tmp_path.iterdir()) == []
