@@ -12,6 +12,7 @@ import pytest
 import xlwings
 
 from clvxl.cli import main
+from clvxl.errors import InputError
 from clvxl.excel import ADDIN, installer
 
 
@@ -102,3 +103,87 @@ def test_command_line_install_and_check(tmp_path, capsys):
     assert "settings sheet myaddin.conf active" in out and "checked: nothing missing" in out
     assert main(["install-addin", "--platform", "macos", "--home", str(home), "--check"]) == 0
     assert "The add-in is ready." in capsys.readouterr().out
+
+
+class FakeExcel:
+    """Stands in for the xlwings module on Windows: records what Excel was asked to do."""
+
+    def __init__(self, refuse: str | None = None):
+        self.calls, self.refuse = [], refuse
+        self.udfs = self  # xlwings.udfs.import_udfs
+
+    def App(self, visible, add_book):  # xlwings.App
+        self.calls.append(("App", visible, add_book))
+        return self
+
+    @property
+    def books(self):
+        return self
+
+    def open(self, path):
+        self.calls.append(("open", path))
+        return self
+
+    @property
+    def api(self):
+        return "the add-in's COM object"
+
+    def import_udfs(self, modules, xl_workbook):
+        if self.refuse:
+            raise Exception(self.refuse)
+        self.calls.append(("import_udfs", modules, xl_workbook))
+
+    def save(self):
+        self.calls.append(("save",))
+
+    def quit(self):
+        self.calls.append(("quit",))
+
+
+def _installed_windows(tmp_path):
+    python = tmp_path / "python.exe"
+    python.write_text("")
+    target = installer.target_for("windows", tmp_path / "home", python=python)
+    installer.install(ADDIN, target, run=ok)
+    return target
+
+
+def test_functions_are_imported_into_the_installed_addin_by_xlwings_own_import(tmp_path):
+    target = _installed_windows(tmp_path)
+    excel = FakeExcel()
+    lines = installer.import_functions(target, excel)
+    assert excel.calls == [
+        ("App", False, False),
+        ("open", str(target.addin)),
+        ("import_udfs", "udfs", "the add-in's COM object"),
+        ("save",),
+        ("quit",),
+    ]
+    assert lines == [
+        f"  functions imported into {target.addin} (module xlwings_udfs): =CLV() and the rest"
+    ]
+
+
+def test_functions_without_vba_trust_say_which_box_to_tick_and_excel_quits(tmp_path):
+    target = _installed_windows(tmp_path)
+    excel = FakeExcel(
+        refuse="(-2147352567, 'Exception occurred.', (0, 'Microsoft Excel', "
+        "'Programmatic access to Visual Basic Project is not trusted\\n', None))"
+    )
+    with pytest.raises(InputError) as caught:
+        installer.import_functions(target, excel)
+    assert str(caught.value) == (
+        "Excel does not let programs write VBA yet: tick File > Options > Trust Center > "
+        "Trust Center Settings > Macro Settings > Trust access to the VBA project object "
+        "model, then run clvxl install-addin --functions again"
+    )
+    assert excel.calls[-1] == ("quit",) and ("save",) not in excel.calls
+
+
+def test_functions_are_refused_on_macos_and_before_the_addin_is_installed(tmp_path):
+    mac = installer.target_for("macos", tmp_path, python=Path(sys.executable))
+    with pytest.raises(InputError, match="on Windows only; on macOS use xlwings Lite"):
+        installer.import_functions(mac, FakeExcel())
+    windows = installer.target_for("windows", tmp_path, python=Path(sys.executable))
+    with pytest.raises(InputError, match="run clvxl install-addin first"):
+        installer.import_functions(windows, FakeExcel())

@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="default: this computer's (for installing into another home, with --home)",
     )
     install.add_argument("--home", type=Path, help="the user's home folder (default: yours)")
+    install.add_argument(
+        "--functions",
+        action="store_true",
+        help="Windows: also put the =CLV() functions into the add-in (opens Excel hidden once)",
+    )
     install.set_defaults(func=run_install)
 
     lite = subparsers.add_parser(
@@ -80,11 +85,18 @@ def run_install(args: argparse.Namespace) -> int:
             print(f"missing: {problem}")
         print("The add-in is ready." if not found else f"{len(found)} thing(s) to fix.")
         return 1 if found else 0
-    for line in installer.install(ADDIN, target):
+    lines = installer.install(ADDIN, target)
+    if args.functions:
+        lines += installer.import_functions(target)
+    for line in lines:
         print(line)
     print(
-        "Next: restart Excel; the CLV tab has 'Recalculate customers'. The =CLV() functions "
-        "(Windows): see the README, 'In Excel'."
+        "Next: restart Excel; the CLV tab has 'Recalculate customers'."
+        + (
+            ""
+            if args.functions or target.platform != "windows"
+            else " For the =CLV() functions: clvxl install-addin --functions."
+        )
     )
     return 0
 

@@ -12,7 +12,10 @@ install`` copies), of the exact xlwings version whose VBA the add-in carries
 (:data:`ADDIN_XLWINGS_VERSION`).
 
 :func:`install` does all of it and says what it did; :func:`problems` is the check
-(``clvxl install-addin --check``): what is missing, in words.
+(``clvxl install-addin --check``): what is missing, in words. :func:`import_functions`
+(``clvxl install-addin --functions``, Windows) puts the ``=CLV()`` functions' VBA
+wrappers into the installed add-in, so they work in every workbook without the VBA
+editor, an ``.xlsm`` or the xlwings reference.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "CONF_SHEET",
     "Target",
     "configure",
+    "import_functions",
     "install",
     "problems",
     "target_for",
@@ -304,3 +308,70 @@ def install(source: Path, target: Target, run=subprocess.run) -> list[str]:
     left = problems(target, run)
     done += [f"  still to fix: {p}" for p in left] or ["  checked: nothing missing"]
     return done
+
+
+#: What Excel must allow once before anything can write VBA into the add-in.
+TRUST_VBA = (
+    "File > Options > Trust Center > Trust Center Settings > Macro Settings > "
+    "Trust access to the VBA project object model"
+)
+
+
+def import_functions(target: Target, xlwings=None) -> list[str]:
+    """Put the Excel functions' VBA wrappers into the installed add-in (Windows).
+
+    Starts a hidden Excel through xlwings, opens the installed add-in and runs xlwings'
+    own *Import Functions* on it (``xlwings.udfs.import_udfs("udfs", ...)``, what the
+    xlwings ribbon's button does), then saves it and quits. The add-in carries xlwings'
+    VBA (``XLPy.CallUDF``), so the wrappers need neither xlwings' own add-in nor the VBA
+    reference nor an ``.xlsm``, and the functions work in every workbook while the add-in
+    is loaded.
+
+    Parameters
+    ----------
+    target : Target
+        The installed add-in (:func:`target_for`, ``platform="windows"``).
+    xlwings : module, optional
+        The xlwings module (replaceable in tests); default: imported.
+
+    Returns
+    -------
+    list of str
+        Lines for the user: what was done.
+
+    Raises
+    ------
+    InputError
+        Not Windows, no add-in yet, Excel not allowing VBA to be written
+        (:data:`TRUST_VBA`), or the add-in open in a running Excel.
+    """
+    if target.platform != "windows":
+        raise InputError(
+            "classic xlwings has Excel functions on Windows only; on macOS use xlwings Lite "
+            "(clvxl build-lite)"
+        )
+    if not target.addin.exists():
+        raise InputError(f"the add-in is not at {target.addin}: run clvxl install-addin first")
+    if xlwings is None:
+        import xlwings
+        import xlwings.udfs
+    app = xlwings.App(visible=False, add_book=False)
+    try:
+        book = app.books.open(str(target.addin))
+        try:
+            xlwings.udfs.import_udfs("udfs", book.api)
+            book.save()
+        except Exception as exc:  # pywintypes.com_error, whose text Excel writes
+            reason = " ".join(str(exc).split())
+            if "not trusted" in reason.lower() or "vbproject" in reason.lower():
+                raise InputError(
+                    f"Excel does not let programs write VBA yet: tick {TRUST_VBA}, then run "
+                    "clvxl install-addin --functions again"
+                ) from None
+            raise InputError(
+                f"the functions could not be put into {target.addin} ({reason}); close "
+                "Excel and run clvxl install-addin --functions again"
+            ) from None
+    finally:
+        app.quit()
+    return [f"  functions imported into {target.addin} (module xlwings_udfs): =CLV() and the rest"]
