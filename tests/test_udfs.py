@@ -109,6 +109,28 @@ def test_wrong_arguments_give_a_readable_cell_not_a_traceback(call, message):
     assert "Traceback" not in text
 
 
+def test_classic_windows_returns_a_com_error_variant_as_cverr_would(monkeypatch):
+    # pywin32 turns a win32com.client.VARIANT returned by xlwings' COM server into that
+    # VARIANT (oleargs.cpp, PyCom_VariantFromPyObject), so the VBA wrapper's cell gets a
+    # real error. The codes are the ones Excel hands over through COM when it is read.
+    import types
+
+    pythoncom = types.ModuleType("pythoncom")
+    pythoncom.VT_ERROR = 10
+    client = types.ModuleType("win32com.client")
+    client.VARIANT = lambda vt, value: ("VARIANT", vt, value)
+    win32com = types.ModuleType("win32com")
+    win32com.client = client
+    monkeypatch.setitem(sys.modules, "pythoncom", pythoncom)
+    monkeypatch.setitem(sys.modules, "win32com", win32com)
+    monkeypatch.setitem(sys.modules, "win32com.client", client)
+    monkeypatch.setattr(excel_udfs, "_RUNTIME", "com")
+    assert udfs.AOV(100, 0) == ("VARIANT", 10, -2146826273)  # #VALUE! = 0x800A07DF
+    assert udfs.FIT_BGNBD([0, 0], [0, 0], [5, 5]) == ("VARIANT", 10, -2146826252)  # #NUM!
+    assert udfs.CLV_WHY("AOV", 100, 0) == "#VALUE! AOV: orders must be positive, got 0"
+    assert udfs.AOV(800_000, 20_000) == 40.0
+
+
 def test_customer_table_spills_with_a_header():
     ids = [["a"], ["a"], ["b"], ["c"]]
     dates = [[dt.datetime(2024, 1, 1)], [dt.datetime(2024, 2, 1)], [45300.0], ["2024-03-01"]]

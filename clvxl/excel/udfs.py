@@ -6,13 +6,14 @@ xlwings on Windows (``UDF_MODULES = udfs`` in the add-in's xlwings.conf sheet) a
 the Office.js runtimes (xlwings Lite / Server); elsewhere the decorators leave the
 functions as plain Python, which is how the tests call them.
 
-Errors: in the Office.js runtimes (xlwings Lite and Server) a wrong argument gives a
-real Excel error value (``#VALUE!``, ``#NUM!``, ``#N/A``), so ``SUM``, ``ISERROR`` and
-``IFERROR`` treat it as they treat Excel's own; ``=CLV_WHY("CLV", A2, B2, C2)`` gives
-the reason in words for the same arguments. Classic xlwings (Windows) shows the error
-as text starting with the error's name and the reason, e.g.
-``#VALUE! CLV: churn is a fraction between 0 and 1 (write 40% or 0.4), got 1.5``:
-its VBA wrapper turns what Python returns into a cell value and has no error route.
+Errors: a wrong argument gives a real Excel error value (``#VALUE!``, ``#NUM!``,
+``#N/A``), so ``SUM``, ``ISERROR`` and ``IFERROR`` treat it as they treat Excel's own;
+``=CLV_WHY("CLV", A2, B2, C2)`` gives the reason in words for the same arguments. In the
+Office.js runtimes (xlwings Lite and Server) the error's name is returned, which xlwings
+turns into the error value; in classic xlwings (Windows) a COM ``VT_ERROR`` variant is
+returned, which pywin32 hands to the VBA wrapper as ``CVErr`` would. Called as plain
+Python (tests, scripts), the functions return the error as text with the reason, e.g.
+``#VALUE! CLV: churn is a fraction between 0 and 1 (write 40% or 0.4), got 1.5``.
 
 Arguments, one rule for all: a whole column (``B:B``) loses its trailing blank cells
 and a text header above numbers; a blank required argument "is empty"; TRUE/FALSE
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -70,8 +72,25 @@ __all__ = [
 
 #: Arguments that are fractions from 0 to 1 (the one rule for margins, rates, churn).
 FRACTIONS = frozenset({"margin", "gross_margin", "churn", "discount_rate"})
-#: The Office.js runtimes turn a returned "#VALUE!" into a real error value.
-_OFFICE_JS = os.environ.get("XLWINGS_ON_SERVER") == "true"
+#: Who calls the functions, which decides how an error value is returned: "officejs"
+#: (xlwings Lite, Server: the error's name), "com" (classic xlwings on Windows: a COM
+#: error variant) or "python" (the error as text with its reason).
+_RUNTIME = (
+    "officejs"
+    if os.environ.get("XLWINGS_ON_SERVER") == "true"
+    else "com" if sys.platform == "win32" else "python"
+)
+#: Excel's error values as COM error codes (0x800A0000 + Excel's xlErr number), as
+#: Excel itself hands them over through COM.
+_COM_ERRORS = {
+    "#DIV/0!": -2146826281,
+    "#N/A": -2146826246,
+    "#NAME?": -2146826259,
+    "#NULL!": -2146826288,
+    "#NUM!": -2146826252,
+    "#REF!": -2146826265,
+    "#VALUE!": -2146826273,
+}
 #: The functions by Excel name, unwrapped, for CLV_WHY.
 _FUNCTIONS: dict[str, Callable] = {}
 
@@ -188,13 +207,9 @@ def _excel(name: str, description: str, **arguments: str) -> Callable:
             try:
                 return f(*args, **kwargs)
             except ClvxlError as exc:
-                if _OFFICE_JS:
-                    return exc.excel_error  # a real error value; CLV_WHY says why
-                return f"{exc.excel_error} {name}: {_reason(exc)}"
+                return _error_value(exc.excel_error, f"{name}: {_reason(exc)}")
             except Exception as exc:  # never a traceback in a cell
-                if _OFFICE_JS:
-                    return "#VALUE!"
-                return f"#VALUE! {name}: {type(exc).__name__}: {exc}"
+                return _error_value("#VALUE!", f"{name}: {type(exc).__name__}: {exc}")
 
         call.__name__ = name
         call.__doc__ = description
@@ -203,6 +218,18 @@ def _excel(name: str, description: str, **arguments: str) -> Callable:
         return xw.func(call)
 
     return wrap
+
+
+def _error_value(error: str, reason: str):
+    """The error value ``error`` (``"#VALUE!"`` ...) as this runtime returns one."""
+    if _RUNTIME == "officejs":
+        return error  # xlwings turns the name into the error value; CLV_WHY says why
+    if _RUNTIME == "com":
+        import pythoncom
+        import win32com.client
+
+        return win32com.client.VARIANT(pythoncom.VT_ERROR, _COM_ERRORS[error])
+    return f"{error} {reason}"
 
 
 def _reason(exc: Exception) -> str:

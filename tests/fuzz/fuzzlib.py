@@ -1773,6 +1773,7 @@ PROMISED_REFUSALS = (
     (("csv:empty-header", "out:xlsx"), "has an empty header; an Excel table needs one"),
     (("csv:two-empty-headers", "out:xlsx"), "has an empty header; an Excel table needs one"),
     (("id:long40k", "out:xlsx"), "more than an Excel cell holds"),
+    (("csv:dup-other-header", "out:xlsx"), "differ only in case or spaces; Excel table headers must be distinct"),
 )
 #: The note when only the spend model failed: the purchase model's columns stay filled.
 NO_SPEND_NOTE = "are empty: the spend model could not be fitted"
