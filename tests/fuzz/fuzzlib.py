@@ -706,10 +706,8 @@ class Recalc:
 
     def bad_line(self) -> Line:
         """A line that is surely a bad row: no date, no amount (a comment line)."""
-        cells = {
-            role: Cell("", _o(BAD), "csv:comment", empty=True)
-            for role in self.lines[0].cells
-        } if self.lines else {}
+        roles = self.lines[0].cells if self.lines else ("customer_id", "date", "amount")
+        cells = {role: Cell("", _o(BAD), "csv:comment", empty=True) for role in roles}
         cells["customer_id"] = Cell.exact("# exported 2024-03-01", "# exported 2024-03-01")
         return Line(cells)
 
@@ -892,6 +890,8 @@ def _newline(nl: str, label: str, expect: str | None = None):
 
 
 def _blank_lines(rng, b, t):
+    if not b.lines:  # an earlier mutation emptied the file
+        return None
     for _ in range(rng.randint(1, 4)):
         t.blank_after[rng.randrange(len(b.lines))] = rng.randint(1, 3)
     if rng.random() < 0.3:
@@ -2808,7 +2808,7 @@ def gen_fit(seed: int, keep: frozenset[int] | None = None) -> Case:
         if name == "fit:neg-frequency":
             row["frequency"] = -1
         elif name == "fit:recency>T":
-            row["recency"] = row["T"] + 5
+            row["recency"] = row["T"] + 5 if isinstance(row["T"], int) else 1e9  # T made "nan"
         elif name == "fit:T=0":
             row.update(T=0, recency=0, frequency=0)
         elif name == "fit:nan":
