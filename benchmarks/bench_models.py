@@ -7,7 +7,10 @@ relative difference of the total log-likelihoods, both evaluated by clvxl (posit
 clvxl's optimum is higher). lifetimes' outputs are checked to be finite first. Simulated customers come from BG/NBD with r = 0.25,
 alpha = 4, a = 0.8, b = 2.5 over 1-3 years in weeks, and lognormal spend (MBG/NBD is fitted to
 the same customers). "CLV+interval" is clvxl's CLV with its interval against lifetimes'
-CLV alone (lifetimes has none); the last line is the interval's own cost.
+CLV alone (lifetimes has none); the last line but one is the interval's own cost. The
+last line is the same for subscriptions (lifetimes has no sBG): the sBG analysis of
+100,000 simulated subscribers' monthly invoices (two yearly cohorts, alpha = 0.7,
+beta = 2.5) and the part of it that is the interval.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 import pandas as pd
 from _reference import DATA, HERE, reference_python
 
-from clvxl import predict
+from clvxl import predict, subscription
 from clvxl.models import bgnbd, gammagamma, mbgnbd, paretonbd
 
 CDNOW = HERE.parent / "tests" / "data" / "cdnow_customers_summary_with_transactions.csv"
@@ -36,6 +39,28 @@ def simulated(n: int, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(
         {"frequency": x, "recency": np.round(t_x * 7) / 7, "T": big_t, "monetary": monetary}
     )
+
+
+def subscription_invoices(n: int, seed: int = 1) -> pd.DataFrame:
+    """n subscribers joining in 2022 or 2023, paying 30 a month until they leave (churn
+    probability drawn from Beta(0.7, 2.5)); invoices up to December 2023."""
+    rng = np.random.default_rng(seed)
+    start = rng.integers(0, 24, n)
+    count = np.minimum(rng.geometric(rng.beta(0.7, 2.5, n)), 24 - start)
+    first = np.repeat(np.cumsum(count) - count, count)
+    month = np.repeat(start, count) + np.arange(count.sum()) - first
+    ids = np.char.add("s", np.repeat(np.arange(n), count).astype(str))
+    dates = pd.date_range("2022-01-01", periods=24, freq="MS")[month]
+    return pd.DataFrame({"customer_id": ids, "date": dates, "amount": 30.0})
+
+
+def subscription_interval(n: int) -> tuple[float, float]:
+    """Seconds of the sBG analysis of n subscribers (with its intervals), and of the
+    intervals alone, each the best of three."""
+    invoices, as_of = subscription_invoices(n), pd.Timestamp("2023-12-20")
+    seconds, subs = best_of(lambda: subscription.analyse(invoices, as_of))
+    interval, _ = best_of(lambda: subscription.clv_intervals(subs.subscribers, subs.models, 0.10))
+    return seconds, interval
 
 
 def best_of(fn, repeat: int = 3):
@@ -150,6 +175,11 @@ def main() -> None:
     interval = ours[("CLV+interval", "100k")] - ours[("12-month CLV", "100k")]
     fit = ours[("BG/NBD", "100k")]
     print(f"\nthe 90 % interval at 100k: {interval:.3f} s = {interval / fit:.2f} × the BG/NBD fit")
+    analysis, interval = subscription_interval(100_000)
+    print(
+        f"the subscription 90 % interval at 100k subscribers: {interval:.3f} s of the sBG "
+        f"analysis' {analysis:.3f} s ({interval / analysis:.1%})"
+    )
 
 
 if __name__ == "__main__":

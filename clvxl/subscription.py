@@ -22,7 +22,10 @@ such a log clvxl computes, per subscriber:
 - **DERL and CLV**: the discounted expected residual lifetime after the renewals made
   (Fader & Hardie 2010, eq. 6, at the yearly discount rate per period), as months:
   ``expected_remaining_months`` = plan months × DERL, and
-  ``clv`` = MRR × margin × expected remaining months. A churned subscriber's is 0.
+  ``clv`` = MRR × margin × expected remaining months. A churned subscriber's is 0;
+- **interval**: ``clv_low`` and ``clv_high``, the :data:`~clvxl.predict.INTERVAL`
+  interval of each CLV from the sBG parameters' sampling uncertainty, and the same for
+  the total (:func:`clv_intervals`).
 
 Portfolio figures: monthly churn = subscribers whose service ended in the last 12
 months (or the log's span) over the subscriber-months at risk in them; ARPA = MRR per
@@ -40,6 +43,8 @@ import pandas as pd
 from clvxl.analytics import metrics
 from clvxl.errors import InputError, ModelError
 from clvxl.models import sbg
+from clvxl.models._mle import pattern_index
+from clvxl.predict import INTERVAL, _log_cov, clv_interval
 from clvxl.summary import EngineLog
 
 __all__ = [
@@ -49,6 +54,7 @@ __all__ = [
     "SUBSCRIBER_COLUMNS",
     "Subscriptions",
     "analyse",
+    "clv_intervals",
     "invoices",
     "looks_like_subscriptions",
 ]
@@ -81,6 +87,8 @@ SUBSCRIBER_COLUMNS = [
     "derl",
     "expected_remaining_months",
     "clv",
+    "clv_low",
+    "clv_high",
 ]
 
 
@@ -218,9 +226,18 @@ def _subscriber_table(inv: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     churned = table["paid_through"] + pd.Timedelta(days=GRACE_DAYS) < as_of
     table["status"] = np.where(churned, "churned", "active")
     table["mrr"] = np.where(churned, 0.0, table["last_amount"] / table["last_months"])
-    # Periods of the current plan paid for: the sBG's renewals are counted in them.
-    table["periods"] = np.maximum(table["tenure_months"] // table["last_months"], 1)
+    table["periods"] = _plan_periods(table["tenure_months"], table["last_months"])
     return table
+
+
+def _plan_periods(tenure_months, plan_months) -> np.ndarray:
+    """Periods of the current plan paid for: the sBG's renewals are counted in them."""
+    return np.maximum(np.asarray(tenure_months) // np.asarray(plan_months), 1)
+
+
+def _period_rate(discount_rate: float, months) -> np.ndarray:
+    """The yearly discount rate per period of ``months`` months."""
+    return (1 + discount_rate) ** (np.asarray(months) / 12) - 1
 
 
 def _fit_cohorts(table: pd.DataFrame) -> tuple[dict, pd.DataFrame, list[str]]:
@@ -276,8 +293,7 @@ def _lifetimes(table: pd.DataFrame, models: dict, discount_rate: float) -> pd.Da
         model = models[(cohort, plan)]
         if model is None:
             continue
-        rate = (1 + discount_rate) ** (months / 12) - 1  # the yearly rate, per period
-        derl = sbg.derl(model, rate, int(periods) - 1)
+        derl = sbg.derl(model, float(_period_rate(discount_rate, months)), int(periods) - 1)
         at = (
             active
             & (table["cohort"] == cohort).to_numpy()
@@ -288,6 +304,119 @@ def _lifetimes(table: pd.DataFrame, models: dict, discount_rate: float) -> pd.Da
         out.loc[at, "derl"] = derl
         out.loc[at, "expected_remaining_months"] = months * derl
     return out
+
+
+def clv_intervals(
+    subscribers: pd.DataFrame, models: dict, discount_rate: float
+) -> tuple[np.ndarray, np.ndarray, float, float, list[str]]:
+    """The :data:`~clvxl.predict.INTERVAL` interval of each subscriber's CLV and of the total.
+
+    The method of the transaction path (:func:`clvxl.predict.clv_interval`): the
+    asymptotic normal of the sBG's log-parameters, covariance from the fit, carried to
+    log CLV by the delta method. CLV = MRR × margin × months × DERL, so d log CLV /
+    d log θ is DERL's (:func:`clvxl.models.sbg.derl_log_gradient`), the same for the
+    subscribers of one model with the same plan and renewals: they are grouped so, and
+    each group's summed CLV goes through ``clv_interval`` with its gradient in its
+    model's block of a block-diagonal covariance. Subscribers sharing a model (a
+    cohort's own, or the pooled one of the cohorts that fell back to it) are thus
+    perfectly correlated in the total, which sums their gradients weighted by CLV
+    before the covariance is applied; different models are fitted to different
+    subscribers and are independent.
+
+    Parameters
+    ----------
+    subscribers : DataFrame
+        ``cohort``, ``plan``, ``tenure_months`` and ``clv`` per subscriber (the
+        :data:`SUBSCRIBER_COLUMNS` table), n rows.
+    models : dict of (str, str) to ShiftedBetaGeoModel or None
+        The sBG of each (cohort, plan) (:attr:`Subscriptions.models`).
+    discount_rate : float
+        The yearly discount rate the CLVs were computed at (above 0).
+
+    Returns
+    -------
+    (low, high, total_low, total_high, notes)
+        Arrays of shape (n,), two floats and the notes. A CLV of 0 (churned) has the
+        interval (0, 0); the bounds are NaN where the CLV is, and where the model
+        has no usable covariance (a note says whose), and then the total's are too.
+        The total is the sum of the CLVs that are not NaN, as on the Dashboard.
+    """
+    clv = subscribers["clv"].to_numpy(dtype=float)
+    low = np.where(clv == 0, 0.0, np.nan)
+    high = low.copy()
+    total = float(np.nansum(clv)) if np.isfinite(clv).any() else np.nan
+    positive = np.flatnonzero(clv > 0)  # NaN (no model) is not
+    if len(positive) == 0:
+        return low, high, total, total, []
+    groups, group_of = _gradient_groups(subscribers.iloc[positive], models)
+    distinct = list({id(m): m for m in groups["model"]}.values())
+    usable = [m for m in distinct if _has_covariance(m)]
+    block = {id(m): i for i, m in enumerate(usable)}
+    notes = [_no_interval_note(m, models) for m in distinct if id(m) not in block]
+    covered = np.array([id(m) in block for m in groups["model"]])
+    gradient = np.zeros((int(covered.sum()), 2 * len(usable)))
+    for row, g in enumerate(np.flatnonzero(covered)):
+        model, at = groups["model"][g], 2 * block[id(groups["model"][g])]
+        rate = float(_period_rate(discount_rate, groups["months"][g]))
+        gradient[row, at : at + 2] = sbg.derl_log_gradient(model, rate, groups["renewals"][g])
+    summed = np.bincount(group_of, weights=clv[positive], minlength=len(covered))
+    ratio = np.full((len(covered), 2), np.nan)
+    total_low = total_high = np.nan
+    if covered.any():
+        # The sBG stands in for the purchase model; there is no spend model (MRR is known).
+        group_low, group_high, total_low, total_high = clv_interval(
+            summed[covered],
+            gradient,
+            _block_diagonal([_log_cov(m) for m in usable]),
+            np.zeros((len(gradient), 0)),
+            np.zeros((0, 0)),
+        )
+        ratio[covered] = np.column_stack([group_low, group_high]) / summed[covered, None]
+    low[positive], high[positive] = (clv[positive] * ratio[group_of, k] for k in (0, 1))
+    if notes:  # part of the total has no interval
+        total_low = total_high = np.nan
+    return low, high, total_low, total_high, notes
+
+
+def _gradient_groups(subscribers: pd.DataFrame, models: dict) -> tuple[dict, np.ndarray]:
+    """Subscribers with the same model, plan and renewals (so the same d log CLV / d log
+    θ): ``model``, ``months`` and ``renewals`` per group, and each subscriber's group."""
+    plan = subscribers["plan"].to_numpy()
+    months = np.where(plan == "annual", 12, 1)
+    groups, group_of = pattern_index(
+        {
+            "cohort": subscribers["cohort"].to_numpy(),
+            "plan": plan,
+            "months": months,
+            "renewals": _plan_periods(subscribers["tenure_months"].to_numpy(), months) - 1,
+        }
+    )
+    groups["model"] = [models[key] for key in zip(groups["cohort"], groups["plan"], strict=True)]
+    return groups, group_of
+
+
+def _has_covariance(model: sbg.ShiftedBetaGeoModel) -> bool:
+    """Whether the model's log-parameter covariance is finite and positive definite."""
+    cov = _log_cov(model)
+    return bool(np.isfinite(cov).all() and (np.linalg.eigvalsh(cov) > 0).all())
+
+
+def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:
+    size = sum(len(b) for b in blocks)
+    out, at = np.zeros((size, size)), 0
+    for b in blocks:
+        out[at : at + len(b), at : at + len(b)] = b
+        at += len(b)
+    return out
+
+
+def _no_interval_note(model: sbg.ShiftedBetaGeoModel, models: dict) -> str:
+    cohorts = [f"{plan} {cohort}" for (cohort, plan), m in models.items() if m is model]
+    return (
+        f"no {INTERVAL * 100:.0f} % interval for the CLV of the {', '.join(cohorts)} subscribers, "
+        "nor for the total CLV: their sBG fit has no usable covariance (the likelihood's "
+        "curvature at its maximum is singular), so the parameters' uncertainty is unknown"
+    )
 
 
 def _monthly_churn(table: pd.DataFrame, as_of: pd.Timestamp) -> tuple[float, int]:
@@ -342,6 +471,9 @@ def analyse(
     models, cohorts, notes = _fit_cohorts(table)
     table = pd.concat([table, _lifetimes(table, models, discount_rate)], axis=1)
     table["clv"] = table["mrr"] * margin * table["expected_remaining_months"]
+    low, high, total_low, total_high, interval_notes = clv_intervals(table, models, discount_rate)
+    table["clv_low"], table["clv_high"] = low, high
+    notes += interval_notes
     churn, months = _monthly_churn(table, as_of)
     active = table["status"] == "active"
     mrr = float(table["mrr"].sum())
@@ -357,6 +489,8 @@ def analyse(
         ("LTV = ARPA × margin / churn", ltv),
         ("Average CLV (sBG, active subscribers)", float(table.loc[active, "clv"].mean())),
         ("Total CLV (sBG)", float(table["clv"].sum(min_count=1))),
+        (f"Total CLV (sBG), {INTERVAL * 100:.0f} % interval low", total_low),
+        (f"Total CLV (sBG), {INTERVAL * 100:.0f} % interval high", total_high),
     ]
     if cac is not None:
         kpis.append(("CAC", cac))

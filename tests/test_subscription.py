@@ -1,15 +1,17 @@
 """Subscription mode: a hand-worked invoice log, Fader & Hardie's sBG cohorts through the
-same path, detection."""
+same path, detection, the CLV intervals (by hand and by simulation)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import betaln
+from scipy.special import betaln, digamma
 
+from clvxl import subscription
 from clvxl.cli import main
 from clvxl.customers import CUSTOMER_COLUMNS
+from clvxl.models import sbg
 from clvxl.recalc import Settings, recalculate
 from clvxl.subscription import SUBSCRIBER_COLUMNS
 
@@ -214,3 +216,160 @@ def test_no_churn_yet_leaves_the_churn_based_figures_empty_and_says_so():
         "no subscriber churned in the last 12 months, so ARPA × margin / churn and LTV:CAC "
         "are empty"
     ) in result.notes
+
+
+Z90 = 1.6448536269514722  # the standard normal's 95 % quantile
+
+
+def series_derl(a: float, b: float, n: int, rate: float) -> tuple[float, np.ndarray]:
+    """DERL as its series, and d log DERL / d log (alpha, beta) term by term with
+    d log S(t) / d alpha = psi(a + b) - psi(a + b + t) and
+    d log S(t) / d beta = psi(b + t) - psi(a + b + t) - psi(b) + psi(a + b)."""
+    t = n + 1 + np.arange(20_000)
+    terms = np.exp(betaln(a, b + t) - betaln(a, b + n) - (t - n - 1) * np.log1p(rate))
+    d_alpha = digamma(a + b + n) - digamma(a + b + t)
+    d_beta = digamma(b + t) - digamma(a + b + t) - digamma(b + n) + digamma(a + b + n)
+    derl = terms.sum()
+    return derl, np.array([a * terms @ d_alpha, b * terms @ d_beta]) / derl
+
+
+@pytest.mark.parametrize(("a", "b", "n", "rate"), [(0.7, 2.5, 0, 0.1), (0.668, 3.806, 7, 0.1),
+                                                   (2.0, 0.6, 30, MONTHLY_RATE)])  # fmt: skip
+def test_the_derl_gradient_is_the_derivative_of_its_series(a, b, n, rate):
+    model = sbg.ShiftedBetaGeoModel(alpha=a, beta=b)
+    derl, gradient = series_derl(a, b, n, rate)
+    assert sbg.derl(model, rate, n) == pytest.approx(derl, rel=1e-9)
+    np.testing.assert_allclose(sbg.derl_log_gradient(model, rate, [n])[0], gradient, rtol=1e-7)
+
+
+def log_cov(model) -> np.ndarray:
+    return model.cov / np.outer([model.alpha, model.beta], [model.alpha, model.beta])
+
+
+def test_intervals_by_hand_one_model_per_cohort_the_pooled_one_shared():
+    own = sbg.ShiftedBetaGeoModel(alpha=0.7, beta=2.5, cov=np.array([[0.02, 0.03], [0.03, 0.2]]))
+    pooled = sbg.ShiftedBetaGeoModel(alpha=1.2, beta=4.0, cov=np.array([[0.05, 0.1], [0.1, 0.5]]))
+    models = {("2022", "monthly"): own, ("2023", "monthly"): pooled, ("2024", "monthly"): pooled}
+    subscribers = pd.DataFrame(
+        {
+            "cohort": ["2022", "2022", "2023", "2024", "2024", "2023"],
+            "plan": "monthly",
+            "tenure_months": [20, 5, 12, 3, 3, 7],
+            "clv": [900.0, 400.0, 700.0, 200.0, 100.0, 0.0],  # the last one churned
+        }
+    )
+    low, high, total_low, total_high, notes = subscription.clv_intervals(subscribers, models, 0.10)
+    model_of = [own, own, pooled, pooled, pooled]
+    gradients = [
+        series_derl(m.alpha, m.beta, tenure - 1, MONTHLY_RATE)[1]
+        for m, tenure in zip(model_of, subscribers["tenure_months"], strict=False)
+    ]
+    clv = subscribers["clv"].to_numpy()
+    for i, (m, g) in enumerate(zip(model_of, gradients, strict=True)):
+        sd = np.sqrt(g @ log_cov(m) @ g)
+        assert low[i] == pytest.approx(clv[i] * np.exp(-Z90 * sd), rel=1e-7)
+        assert high[i] == pytest.approx(clv[i] * np.exp(Z90 * sd), rel=1e-7)
+    assert (low[5], high[5]) == (0.0, 0.0)
+    # The total: each model's gradients summed (its subscribers move together, the two
+    # pooled cohorts included), the two models independent.
+    total = clv.sum()
+    g_own = (clv[0] * gradients[0] + clv[1] * gradients[1]) / total
+    g_pooled = (clv[2] * gradients[2] + clv[3] * gradients[3] + clv[4] * gradients[4]) / total
+    sd = np.sqrt(g_own @ log_cov(own) @ g_own + g_pooled @ log_cov(pooled) @ g_pooled)
+    assert total_low == pytest.approx(total * np.exp(-Z90 * sd), rel=1e-7)
+    assert total_high == pytest.approx(total * np.exp(Z90 * sd), rel=1e-7)
+    assert notes == []
+
+
+def test_a_model_without_covariance_gives_no_interval_and_says_so():
+    fitted = sbg.ShiftedBetaGeoModel(alpha=0.7, beta=2.5, cov=np.array([[0.02, 0.0], [0.0, 0.1]]))
+    singular = sbg.ShiftedBetaGeoModel(alpha=1.0, beta=3.0, cov=np.full((2, 2), np.nan))
+    models = {("2023", "monthly"): fitted, ("2024", "monthly"): singular, ("2024", "annual"): None}
+    subscribers = pd.DataFrame(
+        {
+            "cohort": ["2023", "2024", "2024", "2024"],
+            "plan": ["monthly", "monthly", "monthly", "annual"],
+            "tenure_months": [12, 4, 2, 12],
+            "clv": [500.0, 300.0, 0.0, np.nan],
+        }
+    )
+    low, high, total_low, total_high, notes = subscription.clv_intervals(subscribers, models, 0.10)
+    assert 0 < low[0] < 500 < high[0]
+    assert np.isnan([low[1], high[1], low[3], high[3], total_low, total_high]).all()
+    assert (low[2], high[2]) == (0.0, 0.0)
+    assert notes == [
+        "no 90 % interval for the CLV of the monthly 2024 subscribers, nor for the total "
+        "CLV: their sBG fit has no usable covariance (the likelihood's curvature at its "
+        "maximum is singular), so the parameters' uncertainty is unknown"
+    ]
+
+
+def test_every_active_subscriber_has_an_interval_and_the_total_too(worked):
+    table = worked.customers.set_index("customer_id")
+    monthly_active = (table["status"] == "active") & (table["plan"] == "monthly")
+    clv, low, high = (table.loc[monthly_active, c] for c in ("clv", "clv_low", "clv_high"))
+    assert np.isfinite(low).all() and np.isfinite(high).all()
+    assert (low < clv).all() and (clv < high).all()
+    churned = table["status"] == "churned"
+    assert (table.loc[churned, ["clv_low", "clv_high"]] == 0).all().all()
+    assert np.isnan(table.loc["a1", ["clv_low", "clv_high"]].astype(float)).all()  # no model
+    kpis = dict(zip(worked.kpis["kpi"], worked.kpis["value"], strict=True))
+    total = kpis["Total CLV (sBG)"]
+    assert total == pytest.approx(clv.sum())
+    assert kpis["Total CLV (sBG), 90 % interval low"] < total
+    assert total < kpis["Total CLV (sBG), 90 % interval high"]
+    # One model, so its subscribers' CLVs move together: the total's log-scale spread is
+    # that of their CLV-weighted gradient, at most the widest subscriber's (a norm is
+    # convex), not the far narrower spread of independent errors.
+    total_ratio = kpis["Total CLV (sBG), 90 % interval high"] / total
+    assert 1 < total_ratio <= (high / clv).max()
+
+
+TRUE_SBG = sbg.ShiftedBetaGeoModel(alpha=0.7, beta=2.5)
+
+
+def simulated_invoices(rng: np.random.Generator, n: int = 1400) -> pd.DataFrame:
+    """n subscribers joining on the 1st of a month of 2022 or 2023 (two acquisition
+    cohorts), each paying monthly until it leaves (churn probability per month drawn
+    from Beta(0.7, 2.5)); invoices up to December 2023. The first one, joined January
+    2023, has paid 12 months and is still there: the probe."""
+    start = rng.integers(0, 24, n)
+    life = rng.geometric(rng.beta(TRUE_SBG.alpha, TRUE_SBG.beta, n))
+    start[0], life[0] = 12, 12
+    count = np.minimum(life, 24 - start)
+    month = (
+        np.repeat(start, count)
+        + np.arange(count.sum())
+        - np.repeat(np.cumsum(count) - count, count)
+    )
+    months = pd.date_range("2022-01-01", periods=24, freq="MS")
+    ids = np.char.add("s", np.repeat(np.arange(n), count).astype(str))
+    return pd.DataFrame({"customer_id": ids, "date": months[month], "amount": 30.0})
+
+
+@pytest.mark.slow  # 200 replicates: ~14 s
+def test_the_subscription_interval_covers_the_true_clv_in_85_to_95_percent_of_replicates():
+    # As of 20 December, 19 days after the month's invoices: who did not pay on the 1st
+    # has churned (15 days' grace), who paid is active.
+    rng = np.random.default_rng(4)
+    total_hits = probe_hits = 0
+    for _ in range(200):
+        subs = subscription.analyse(simulated_invoices(rng), pd.Timestamp("2023-12-20"))
+        table, kpis = subs.subscribers, dict(subs.kpis)
+        assert list(subs.cohorts["fitted_on"]) == ["the cohort", "the cohort"]
+        active = table["status"] == "active"
+        renewals = table.loc[active, "tenure_months"].to_numpy() - 1
+        truth = sum(30 * sbg.derl(TRUE_SBG, MONTHLY_RATE, int(n)) for n in renewals)
+        low, high = (kpis[f"Total CLV (sBG), 90 % interval {end}"] for end in ("low", "high"))
+        total_hits += low <= truth <= high
+        probe = table.iloc[0]
+        assert (probe["customer_id"], probe["status"], probe["tenure_months"]) == (
+            "s0",
+            "active",
+            12,
+        )
+        probe_hits += (
+            probe["clv_low"] <= 30 * sbg.derl(TRUE_SBG, MONTHLY_RATE, 11) <= probe["clv_high"]
+        )
+    assert 0.85 <= total_hits / 200 <= 0.95
+    assert 0.85 <= probe_hits / 200 <= 0.95
