@@ -9,7 +9,8 @@ whose Transactions sheet holds the seeded log (:mod:`generate_log`), median of
 :class:`clvxl.excel.addin.XlwingsBook` on a stand-in for xlwings' book that hands over
 Transactions as xlwings does (one 2-D object array, header first) and keeps what is
 written; the first call warms the process (imports, caches), the median of the next
-``repeat`` calls is the second click. :func:`refresh_seconds` and
+``repeat`` calls is the second click. What xlwings itself then does with each block (its
+numpy converter's ``tolist`` and its per-cell clean-up before the COM call) is not timed. :func:`refresh_seconds` and
 :func:`button_seconds` are what ``bench_pipeline.py`` calls for its table.
 """
 

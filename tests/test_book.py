@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import python_calamine as pc
+from xlwings.conversion.numpy_conv import NumpyArrayConverter
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from clvxl.cli import main  # noqa: E402
 from clvxl.customers import CUSTOMER_COLUMNS  # noqa: E402
+from clvxl.excel.addin import sheet_grid  # noqa: E402
 from clvxl.excel.book import FileBook, recalc_book  # noqa: E402
-from clvxl.excel.layout import OWNED_SHEETS  # noqa: E402
+from clvxl.excel.layout import OWNED_SHEETS, Block, Item  # noqa: E402
 from clvxl_addin import XlwingsBook  # noqa: E402
 from clvxl_addin import main as button  # noqa: E402
 
@@ -36,9 +39,9 @@ class FakeRange:
     @value.setter
     def value(self, block):
         assert self.sheet.name != "Transactions", "Transactions must never be written"
-        widths = {len(r) for r in block}
-        assert len(widths) == 1, "a block must be rectangular"
-        self.sheet.writes.append((self.address, block))
+        assert isinstance(block, np.ndarray) and block.ndim == 2, "one 2-D block per write"
+        # what xlwings' own numpy converter hands on to Excel
+        self.sheet.writes.append((self.address, NumpyArrayConverter.write_value(block, {})))
 
     def resize(self, rows, columns):
         return (rows, columns)
@@ -209,3 +212,25 @@ def test_settings_sheet_round_trip(demo_book, tmp_path):
     result = recalc_book(FileBook(out, tmp_path / "r2.xlsx"), {"margin": "40%"})
     assert result.settings.margin == pytest.approx(0.4)
     np.testing.assert_allclose(result.customers["clv_historic"], result.customers["revenue"] * 0.4)
+
+
+def test_a_block_holds_the_cells_excel_takes():
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.Series(["a", None, "c"], dtype="str"),
+            "first_purchase": pd.to_datetime(["2024-01-02", None, "2024-01-02"]),
+            "orders": np.array([3, 1, 2], dtype=np.int64),
+            "r_score": np.array([5, 1, 2], dtype=np.int8),
+            "clv": [1.5, np.nan, -2.0],
+            "segment": pd.Categorical(["Loyal", None, "Loyal"]),
+            "alive": [True, False, True],
+        }
+    )
+    grid = sheet_grid([Item(0, block=Block(None, frame))], "weeks")
+    cells = grid[1:].tolist()
+    assert cells == [
+        ["a", datetime(2024, 1, 2), 3, 5, 1.5, "Loyal", True],
+        [None, None, 1, 1, None, None, False],
+        ["c", datetime(2024, 1, 2), 2, 2, -2.0, "Loyal", True],
+    ]
+    assert [type(c) for c in cells[0]] == [str, datetime, int, int, float, str, bool]

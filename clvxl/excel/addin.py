@@ -63,18 +63,28 @@ def typed_columns(values: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _cells(frame: pd.DataFrame) -> np.ndarray:
-    """A frame's values as an object array Excel takes: None for missing, datetimes."""
-    out = np.empty(frame.shape, dtype=object)
-    for i, column in enumerate(frame.columns):
-        values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values.dtype):
-            cells = np.array(values.dt.to_pydatetime(), dtype=object)
-        else:
-            cells = np.array(values.astype(object), dtype=object)
-        cells[values.isna().to_numpy()] = None
-        out[:, i] = cells
-    return out
+def _fill(target: np.ndarray, values: pd.Series) -> None:
+    """Put one column into ``target`` (an object array of its length) as the cells Excel
+    takes: None for missing, datetimes as ``datetime``, numbers as Python numbers.
+
+    Dates and categories hold few distinct values (days, segment names): each is made
+    a Python object once and taken by its code; numbers go in as one numpy assignment.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        codes, uniques = pd.factorize(values)
+        if isinstance(uniques, pd.DatetimeIndex):
+            uniques = uniques.to_pydatetime()
+        # a missing value's code is -1: it takes the None appended last
+        target[:] = np.append(np.asarray(uniques, dtype=object), None)[codes]
+    elif isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        numbers = values.to_numpy()
+        target[:] = numbers
+        if dtype.kind == "f":
+            target[np.isnan(numbers)] = None
+    else:
+        target[:] = values.astype(object).to_numpy()
+        target[values.isna().to_numpy()] = None
 
 
 def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
@@ -109,7 +119,8 @@ def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
                 grid[row, 0] = item.block.title
                 row += 1
             grid[row, : frame.shape[1]] = [layout.label(c, unit) for c in frame.columns]
-            grid[row + 1 : row + 1 + len(frame), : frame.shape[1]] = _cells(frame)
+            for i, column in enumerate(frame.columns):
+                _fill(grid[row + 1 : row + 1 + len(frame), i], frame[column])
         elif item.pairs:
             for i, (name, value) in enumerate(item.pairs):
                 grid[item.row + i, :2] = [name, None if pd.isna(value) else float(value)]
@@ -163,7 +174,7 @@ class XlwingsBook:
             sheet = self.book.sheets[name]
             grid = sheet_grid(items, unit)
             sheet.clear_contents()
-            sheet["A1"].value = grid.tolist()
+            sheet["A1"].value = grid  # xlwings takes an ndarray (its numpy converter)
             if name == "Customers":
                 sheet.tables["Customers"].resize(sheet["A1"].resize(*grid.shape))
 
