@@ -205,8 +205,8 @@ class RecalcResult:
         (empty when none).
     holdout : DataFrame
         Predicted vs actual purchases when the model is fitted on the first half of
-        the log and checked on the second (:func:`clvxl.holdout.validate`);
-        empty unless ``sheets``.
+        the log and checked on the second (:func:`clvxl.holdout.validate`), on the
+        customers of ``model_comparison``; empty unless ``sheets``.
     rejected : DataFrame
         Rows set aside with ``on_error="skip"``: ``row``, ``column``, ``value``, ``reason``.
     settings : Settings
@@ -225,7 +225,8 @@ class RecalcResult:
         Every purchase model fitted on the first half of the log, side by side
         (:class:`clvxl.holdout.Comparison`): one row per model with its calibration
         log-likelihood, its holdout error per group of calibration repeat purchases
-        and overall, and ``chosen`` (the model the predictions use). Built when
+        and overall, and ``chosen`` (the model the predictions use); on a sample of
+        :data:`clvxl.holdout.SAMPLE_CUSTOMERS` customers for a longer log. Built when
         ``model`` is ``"auto"`` or ``sheets``; empty when the log is too short.
     """
 
