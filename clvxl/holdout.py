@@ -162,9 +162,14 @@ def _calibration(log: EngineLog, as_of: pd.Timestamp, unit):
 
 
 def _fit(model: str, summary: CustomerSummary):
+    """The calibration fit: its standard errors are shown nowhere, so not computed."""
     table = summary.table
     return model_info(model, "purchase").module.fit(
-        table["frequency"], table["recency"], table["T"], time_unit=summary.unit
+        table["frequency"],
+        table["recency"],
+        table["T"],
+        time_unit=summary.unit,
+        standard_errors=False,
     )
 
 

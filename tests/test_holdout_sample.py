@@ -3,6 +3,7 @@ every customer, the same sample whatever the order of the log, and said in the n
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from clvxl import holdout
 from clvxl.clean import clean_transactions
+from clvxl.models import REGISTRY
 from clvxl.sources import demo_log
 from clvxl.summary import EngineLog, summarize
 
@@ -78,3 +80,16 @@ def test_the_note_says_the_choice_was_made_on_a_sample(demo):
         "purchase model Pareto/NBD, chosen by the holdout check on a sample of 1,000 of "
         "1,178 customers: fitted on the first half of the log"
     )
+
+
+@pytest.mark.parametrize("name", ["bgnbd", "mbgnbd", "paretonbd"])
+def test_a_fit_without_standard_errors_has_the_same_parameters(demo, name):
+    # The comparison's calibration fits show no standard errors and so skip them.
+    fit = REGISTRY[name].module.fit
+    table = summarize(EngineLog.from_transactions(demo[0])).table
+    columns = (table[c] for c in ("frequency", "recency", "T"))
+    x, t_x, big_t = (c.to_numpy(dtype=float) for c in columns)
+    shown, unshown = fit(x, t_x, big_t), fit(x, t_x, big_t, standard_errors=False)
+    assert unshown.params == shown.params and unshown.loglik == shown.loglik
+    assert np.isfinite(list(shown.stderr.values())).all()
+    assert np.isnan(list(unshown.stderr.values())).all() and np.isnan(unshown.cov).all()
