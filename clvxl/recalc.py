@@ -58,7 +58,8 @@ class Settings:
         Purchase model: one of :data:`MODEL_CHOICES`. ``"auto"`` (the default) fits
         every purchase model on the first half of the log, checks it on the second
         and takes the one with the smallest holdout error among those that do not
-        hold one-time buyers certainly alive (:func:`clvxl.holdout.choose`).
+        hold one-time buyers certainly alive (:func:`clvxl.holdout.choose`); a long
+        log is compared on a hash sample of its customers (:func:`clvxl.holdout.compare`).
     month : str
         Length of a month (:data:`clvxl.units.MONTHS`): ``"calendar"`` (365.25 / 12
         days), ``"4.345 weeks"`` or ``"30 days"`` (lifetimes' and pymc-marketing's).
