@@ -58,7 +58,8 @@ class Settings:
         Purchase model: one of :data:`MODEL_CHOICES`. ``"auto"`` (the default) fits
         every purchase model on the first half of the log, checks it on the second
         and takes the one with the smallest holdout error among those that do not
-        hold one-time buyers certainly alive (:func:`clvxl.holdout.choose`).
+        hold one-time buyers certainly alive (:func:`clvxl.holdout.choose`); a long
+        log is compared on a hash sample of its customers (:func:`clvxl.holdout.compare`).
     month : str
         Length of a month (:data:`clvxl.units.MONTHS`): ``"calendar"`` (365.25 / 12
         days), ``"4.345 weeks"`` or ``"30 days"`` (lifetimes' and pymc-marketing's).
@@ -205,8 +206,8 @@ class RecalcResult:
         (empty when none).
     holdout : DataFrame
         Predicted vs actual purchases when the model is fitted on the first half of
-        the log and checked on the second (:func:`clvxl.holdout.validate`);
-        empty unless ``sheets``.
+        the log and checked on the second (:func:`clvxl.holdout.validate`), on the
+        customers of ``model_comparison``; empty unless ``sheets``.
     rejected : DataFrame
         Rows set aside with ``on_error="skip"``: ``row``, ``column``, ``value``, ``reason``.
     settings : Settings
@@ -225,7 +226,8 @@ class RecalcResult:
         Every purchase model fitted on the first half of the log, side by side
         (:class:`clvxl.holdout.Comparison`): one row per model with its calibration
         log-likelihood, its holdout error per group of calibration repeat purchases
-        and overall, and ``chosen`` (the model the predictions use). Built when
+        and overall, and ``chosen`` (the model the predictions use); on a sample of
+        :data:`clvxl.holdout.SAMPLE_CUSTOMERS` customers for a longer log. Built when
         ``model`` is ``"auto"`` or ``sheets``; empty when the log is too short.
     """
 

@@ -11,11 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clvxl.clean import clean_transactions
 from clvxl.errors import InputError, ModelError
-from clvxl.models import bgbb, gammagamma, model_info, sbg
+from clvxl.models import model_info
 from clvxl.sources import RawLog, read_log
-from clvxl.summary import EngineLog, summarize
 
 __all__ = ["fit_model"]
 
@@ -45,7 +43,13 @@ def _column(log: RawLog, role: str, required: bool = True) -> np.ndarray | None:
 
 def _numbers(log: RawLog, name: str) -> np.ndarray:
     """One column as finite numbers; text, blanks, NaN and infinities are named by row."""
-    values = pd.to_numeric(log.table[name].astype(object), errors="coerce").to_numpy(dtype=float)
+    column = log.table[name]
+    # Numbers already (NaN, infinities checked below): the same floats without the trip
+    # through Python objects, which took 0.03 s a column of 100,000 rows.
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiu":
+        values = column.to_numpy(dtype=float)
+    else:
+        values = pd.to_numeric(column.astype(object), errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
         rows = log.row_numbers(bad[:5])
@@ -106,6 +110,10 @@ def _summary_or_log(path: Path, unit: str, as_of: str | None) -> tuple[RawLog, s
     raw = read_log(path)
     if any(name in raw.table.columns for name in _ALIASES["frequency"]):
         return raw, unit
+    # A log only: cleaning and the summary engine (DuckDB) are not loaded for a summary.
+    from clvxl.clean import clean_transactions
+    from clvxl.summary import EngineLog, summarize
+
     summary = summarize(EngineLog.from_clean(clean_transactions(raw).table), as_of, unit)
     return RawLog.from_frame(summary.table, f"the summary of {raw.source}"), summary.unit.value
 
@@ -143,6 +151,8 @@ def fit_model(
         (a standard error that cannot be computed).
     """
     if model == "sbg":
+        from clvxl.models import sbg
+
         log = read_log(path)
         if column is None or column not in log.table.columns:
             raise InputError(
@@ -150,6 +160,8 @@ def fit_model(
             )
         return _settled(sbg.fit(_numbers(log, column)))
     if model == "bgbb":
+        from clvxl.models import bgbb
+
         log = read_log(path)
         columns = [_column(log, role) for role in ("frequency", "recency", "periods")]
         _check_opportunities(log, *columns)
@@ -157,6 +169,8 @@ def fit_model(
     log, unit = _summary_or_log(path, unit, as_of)
     weights = _weights(log)
     if model == "gammagamma":
+        from clvxl.models import gammagamma
+
         return _settled(
             gammagamma.fit(_column(log, "frequency"), _column(log, "monetary"), weights)
         )
@@ -188,5 +202,3 @@ def _settled(fitted):
             "customers can have"
         )
     return fitted
-
-

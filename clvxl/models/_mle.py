@@ -209,6 +209,7 @@ def fit_mle(
     start: np.ndarray,
     model: str,
     value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
+    standard_errors: bool = True,
 ) -> Fit:
     """Minimise ``negloglik(params)`` over positive parameters.
 
@@ -226,6 +227,10 @@ def fit_mle(
         ``negloglik`` and its gradient with respect to the natural parameters, in
         one pass. Without it, quasi-Newton steps use finite differences and a
         Nelder-Mead polish follows.
+    standard_errors : bool, default True
+        Work out the Hessian at the optimum for the covariance and the standard errors
+        (2k gradient or about 2k² likelihood evaluations); False leaves them NaN, for
+        a fit whose parameters are used but never shown or carried into an interval.
 
     Returns
     -------
@@ -238,7 +243,11 @@ def fit_mle(
         objective = _Objective(negloglik, value_and_gradient, np.asarray(start, dtype=float))
         best = _minimise(objective, np.log(start), model)
         params = np.exp(best.x)
-        cov = _covariance(_hessian_at(objective, params))
+        cov = (
+            _covariance(_hessian_at(objective, params))
+            if standard_errors
+            else np.full((len(params),) * 2, np.nan)
+        )
         return Fit(
             dict(zip(names, params.tolist(), strict=True)),
             _stderr(cov, names),

@@ -227,7 +227,12 @@ def loglik(model: BetaGeoModel, frequency, recency, T) -> np.ndarray:
 
 
 def fit(
-    frequency, recency, T, weights=None, time_unit: str | TimeUnit = TimeUnit.WEEKS
+    frequency,
+    recency,
+    T,
+    weights=None,
+    time_unit: str | TimeUnit = TimeUnit.WEEKS,
+    standard_errors: bool = True,
 ) -> BetaGeoModel:
     """Fit BG/NBD by maximum likelihood on the distinct (x, t_x, T) patterns.
 
@@ -247,6 +252,9 @@ def fit(
     time_unit : {"days", "weeks", "months"} or TimeUnit, default "weeks"
         The unit of ``recency`` and ``T`` (aliases as :func:`~clvxl.units.parse_unit`
         reads them); carried by the fitted model.
+    standard_errors : bool, default True
+        Compute ``stderr`` and ``cov``; False leaves them NaN and saves the Hessian
+        (:func:`~clvxl.models._mle.fit_mle`).
 
     Returns
     -------
@@ -274,7 +282,7 @@ def fit(
     >>> bool(abs(m.r - 0.25) < 0.05 and abs(m.a - 0.8) < 0.4)
     True
     """
-    return _fit_family(_FAMILY, frequency, recency, T, weights, time_unit)
+    return _fit_family(_FAMILY, frequency, recency, T, weights, time_unit, standard_errors)
 
 
 def p_alive(model: BetaGeoModel, frequency, recency, T) -> np.ndarray:
@@ -611,7 +619,9 @@ class _Family:
     expected_purchases: Callable
 
 
-def _fit_family(family: _Family, frequency, recency, T, weights, time_unit):
+def _fit_family(
+    family: _Family, frequency, recency, T, weights, time_unit, standard_errors: bool = True
+):
     """The fit both beta-geometric models share: on the distinct (x, t_x, T) patterns,
     from a start scaled to the data, with the analytic gradient; a fit whose own
     predictions are not usable is refused (:func:`~clvxl.models._mle.refuse_unusable`)."""
@@ -638,7 +648,9 @@ def _fit_family(family: _Family, frequency, recency, T, weights, time_unit):
     mean_x = np.average(cols["x"], weights=w)
     mean_t = np.average(cols["T"], weights=w)
     start = np.array([1.0, max(mean_t / max(mean_x, 0.1), 1e-2), 1.0, 1.0])
-    result = fit_mle(negloglik, family.model.param_names, start, label, value_and_gradient)
+    result = fit_mle(
+        negloglik, family.model.param_names, start, label, value_and_gradient, standard_errors
+    )
     model = family.model(
         **result.params,
         time_unit=parse_unit(time_unit),

@@ -196,7 +196,12 @@ def loglik(model: ModifiedBetaGeoModel, frequency, recency, T) -> np.ndarray:
 
 
 def fit(
-    frequency, recency, T, weights=None, time_unit: str | TimeUnit = TimeUnit.WEEKS
+    frequency,
+    recency,
+    T,
+    weights=None,
+    time_unit: str | TimeUnit = TimeUnit.WEEKS,
+    standard_errors: bool = True,
 ) -> ModifiedBetaGeoModel:
     """Fit MBG/NBD by maximum likelihood on the distinct (x, t_x, T) patterns.
 
@@ -208,6 +213,9 @@ def fit(
         Number of customers with each row (default 1 each).
     time_unit : {"days", "weeks", "months"}
         The unit of ``recency`` and ``T``; carried by the fitted model.
+    standard_errors : bool, default True
+        Compute ``stderr`` and ``cov``; False leaves them NaN and saves the Hessian
+        (:func:`~clvxl.models._mle.fit_mle`).
 
     Returns
     -------
@@ -221,7 +229,7 @@ def fit(
     >>> bool(abs(m.r - 0.5) < 0.1 and abs(m.a - 0.9) < 0.4)
     True
     """
-    return _fit_family(_FAMILY, frequency, recency, T, weights, time_unit)
+    return _fit_family(_FAMILY, frequency, recency, T, weights, time_unit, standard_errors)
 
 
 def p_alive(model: ModifiedBetaGeoModel, frequency, recency, T) -> np.ndarray:

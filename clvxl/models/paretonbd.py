@@ -165,7 +165,12 @@ def loglik(model: ParetoNBDModel, frequency, recency, T) -> np.ndarray:
 
 
 def fit(
-    frequency, recency, T, weights=None, time_unit: str | TimeUnit = TimeUnit.WEEKS
+    frequency,
+    recency,
+    T,
+    weights=None,
+    time_unit: str | TimeUnit = TimeUnit.WEEKS,
+    standard_errors: bool = True,
 ) -> ParetoNBDModel:
     """Fit Pareto/NBD by maximum likelihood on the distinct (x, t_x, T) patterns.
 
@@ -185,6 +190,9 @@ def fit(
     time_unit : {"days", "weeks", "months"} or TimeUnit, default "weeks"
         The unit of ``recency`` and ``T`` (aliases as :func:`~clvxl.units.parse_unit`
         reads them); carried by the fitted model.
+    standard_errors : bool, default True
+        Compute ``stderr`` and ``cov``; False leaves them NaN and saves the Hessian
+        (:func:`~clvxl.models._mle.fit_mle`).
 
     Returns
     -------
@@ -224,7 +232,9 @@ def fit(
 
     mean_t = np.average(cols["T"], weights=w)
     start = np.array([0.5, max(mean_t / 4, 1e-2), 0.5, max(mean_t / 4, 1e-2)])
-    result = fit_mle(negloglik, ParetoNBDModel.param_names, start, "Pareto/NBD")
+    result = fit_mle(
+        negloglik, ParetoNBDModel.param_names, start, "Pareto/NBD", standard_errors=standard_errors
+    )
     model = ParetoNBDModel(
         **result.params,
         time_unit=parse_unit(time_unit),

@@ -24,6 +24,7 @@ for a holdout period).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import duckdb
@@ -171,14 +172,29 @@ class EngineLog:
                 "cost": table.column("cost") if has_cost else pa.nulls(n),  # no cost: no buffer
             }
         )
-        parts = -(-n // PART_ROWS)
-        line_part = None
-        if parts > 1:  # int16: 2 bytes a line (a log of 16 billion lines has 32,768 parts)
-            line_part = (customers.indices.to_numpy() % np.int32(parts)).astype(np.int16)
         ids = customers.dictionary
         rank = np.empty(len(ids), dtype=np.int32)
         rank[pc.array_sort_indices(ids).to_numpy()] = np.arange(len(ids), dtype=np.int32)
+        line_part = _line_parts(customers.indices)
         return cls(tx, ids, rank, one_line, has_cost, engine, spark_master, line_part)
+
+    def of_customers(self, keep: np.ndarray) -> EngineLog:
+        """The lines of the customers whose code is marked in ``keep``, coded as before.
+
+        Parameters
+        ----------
+        keep : ndarray of bool, shape (len(ids),)
+            True for each customer code to keep.
+
+        Returns
+        -------
+        EngineLog
+            The same ids, codes and engine; only the kept customers' lines.
+        """
+        codes = self.tx.column("customer_id")
+        tx = self.tx.filter(pa.chunked_array([keep[c.to_numpy()] for c in codes.chunks]))
+        line_part = _line_parts(one_array(tx.column("customer_id"))) if tx.num_rows else None
+        return dataclasses.replace(self, tx=tx, line_part=line_part)
 
     @classmethod
     def of(cls, transactions: pd.DataFrame | EngineLog) -> EngineLog:
@@ -235,6 +251,15 @@ class EngineLog:
                 rows += len(values)
         release_memory()  # DuckDB's working memory, before the summary is built
         return pd.DataFrame({name: values[:rows] for name, values in columns.items()}, copy=False)
+
+
+def _line_parts(codes: pa.Array) -> np.ndarray | None:
+    """The part of each line (:attr:`EngineLog.line_part`) for these customer codes."""
+    parts = -(-len(codes) // PART_ROWS)
+    if parts == 1:
+        return None
+    # int16: 2 bytes a line (a log of 16 billion lines has 32,768 parts)
+    return (codes.to_numpy() % np.int32(parts)).astype(np.int16)
 
 
 def _filled(values: np.ndarray) -> np.ndarray:
