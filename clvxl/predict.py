@@ -286,8 +286,14 @@ def _purchase_log_gradient(purchase, keys, alive, pairs, pair_of, rates) -> np.n
 def _spend_log_gradient(spend: gammagamma.GammaGammaModel, x, z) -> np.ndarray:
     """d log E[Z | x, z̄] / d log (p, q, v), exact, shape (customers, 3)."""
     p, q, v = spend.p, spend.q, spend.v
+    out = np.empty((len(x), 3))  # filled column by column: no stacked copy of temporaries
     denominator = p * x + q - 1
-    return np.column_stack([1 - p * x / denominator, -q / denominator, v / (v + x * z)])
+    np.divide(p * x, denominator, out=out[:, 0])
+    np.subtract(1, out[:, 0], out=out[:, 0])
+    np.divide(-q, denominator, out=out[:, 1])
+    del denominator
+    np.divide(v, v + x * z, out=out[:, 2])
+    return out
 
 
 def predicted_clv_interval(
@@ -350,26 +356,33 @@ def _clv_with_interval(purchase, spend, keys, inverse, x, z, value, margin, rate
         clv,
         *clv_interval(
             clv,
-            gradient[inverse],
+            gradient,
             _log_cov(purchase),
             _spend_log_gradient(spend, x, z),
             _log_cov(spend),
+            patterns=inverse,
         ),
     )
 
 
-def clv_interval(clv, purchase_gradient, purchase_cov, spend_gradient, spend_cov):
+def clv_interval(clv, purchase_gradient, purchase_cov, spend_gradient, spend_cov, patterns=None):
     """The :data:`INTERVAL` interval of each CLV and of their total (delta method on logs).
 
     Parameters
     ----------
     clv : ndarray, shape (n,)
         The customers' CLV.
-    purchase_gradient, spend_gradient : ndarray, shape (n, k) and (n, 3)
-        d log CLV / d log θ of each customer, for the two models' parameters.
+    purchase_gradient : ndarray, shape (n, k), or (m, k) with ``patterns``
+        d log CLV / d log θ for the purchase model's parameters, of each customer or of
+        each of m purchase patterns.
+    spend_gradient : ndarray, shape (n, 3)
+        The same for the spend model's parameters, of each customer.
     purchase_cov, spend_cov : ndarray, shape (k, k) and (3, 3)
         Covariances of the two models' log-parameters (fitted separately, so
         independent).
+    patterns : ndarray of int, shape (n,), optional
+        Each customer's row of ``purchase_gradient``: customers of one pattern share
+        it, so it is used per pattern and never repeated per customer.
 
     Returns
     -------
@@ -385,13 +398,18 @@ def clv_interval(clv, purchase_gradient, purchase_cov, spend_gradient, spend_cov
     >>> np.round([low[0], high[0]], 2).tolist()
     [84.83, 117.88]
     """
+    purchase_var = np.einsum("ij,jk,ik->i", purchase_gradient, purchase_cov, purchase_gradient)
+    weights = clv
+    if patterns is not None:
+        purchase_var = purchase_var[patterns]
+        weights = np.bincount(patterns, weights=clv, minlength=len(purchase_gradient))
     sd = np.sqrt(
-        np.einsum("ij,jk,ik->i", purchase_gradient, purchase_cov, purchase_gradient)
-        + np.einsum("ij,jk,ik->i", spend_gradient, spend_cov, spend_gradient)
+        purchase_var + np.einsum("ij,jk,ik->i", spend_gradient, spend_cov, spend_gradient)
     )
+    del purchase_var
     total = clv.sum()
-    # d log(total) / d log θ = Σ CLV_i g_i / total.
-    g_purchase = clv @ purchase_gradient / total
+    # d log(total) / d log θ = Σ CLV_i g_i / total (per pattern: its customers' CLV summed).
+    g_purchase = weights @ purchase_gradient / total
     g_spend = clv @ spend_gradient / total
     total_sd = np.sqrt(g_purchase @ purchase_cov @ g_purchase + g_spend @ spend_cov @ g_spend)
     return (
