@@ -320,7 +320,34 @@ def lines_differ(path: Path, mtime: int, size: int) -> bool:
         with path.open(encoding=wide, errors="replace", newline="") as fh:
             return any(line.count('"') % 2 for line in fh)
     with path.open("rb") as fh:
-        return any(line.count(b'"') % 2 for line in fh)
+        return _odd_quotes(fh)
+
+
+def _odd_quotes(fh) -> bool:
+    """Whether some line of a binary file has an odd number of ``"``.
+
+    Each 1 MB chunk keeps only its quotes and line ends (``bytes.translate``); removing
+    every ``""`` then leaves a quote exactly where a line has an odd number of them. A
+    Python loop over 10 million lines took 1.3 s; this takes 0.3 s.
+
+    Examples
+    --------
+    >>> import io
+    >>> _odd_quotes(io.BytesIO(b'a,"b"\\n"c\\nd",e\\n')), _odd_quotes(io.BytesIO(b'"a"\\n"b"'))
+    (True, False)
+    """
+    tail = b""  # the line the previous chunk ended in, reduced
+    while chunk := fh.read(1 << 20):
+        reduced = tail + chunk.translate(None, _NOT_QUOTES_OR_LINE_ENDS)
+        last = reduced.rfind(b"\n") + 1
+        if b'"' in reduced[:last].replace(b'""', b""):
+            return True
+        tail = reduced[last:].replace(b'""', b"")
+    return b'"' in tail
+
+
+#: Every byte but ``"`` and ``\n``, for ``bytes.translate`` to delete.
+_NOT_QUOTES_OR_LINE_ENDS = bytes(b for b in range(256) if b not in b'"\n')
 
 
 def _utf16(path: Path) -> str | None:
