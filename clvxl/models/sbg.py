@@ -276,9 +276,13 @@ def derl(model: ShiftedBetaGeoModel, discount_rate: float, renewals: int) -> flo
     >>> round(derl(ShiftedBetaGeoModel(alpha=0.668, beta=3.806), 0.10, 7), 2)
     7.53
     """
+    return float(_derl(model.alpha, model.beta, renewals, _checked(discount_rate)))
+
+
+def _checked(discount_rate: float) -> float:
     if not discount_rate > 0:
         raise InputError(f"discount_rate must be above 0, got {discount_rate}")
-    return float(_derl(model.alpha, model.beta, renewals, discount_rate))
+    return discount_rate
 
 
 def _derl(a, b, n, discount_rate):
@@ -331,8 +335,7 @@ def derl_log_gradient(model: ShiftedBetaGeoModel, discount_rate: float, renewals
     >>> bool((g[:, 0] < 0).all() and (g[:, 1] > 0).all())
     True
     """
-    if not discount_rate > 0:
-        raise InputError(f"discount_rate must be above 0, got {discount_rate}")
+    discount_rate = _checked(discount_rate)
     n = np.atleast_1d(np.asarray(renewals, dtype=float))
     a, b, up = model.alpha, model.beta, np.exp(_LOG_STEP)
 
