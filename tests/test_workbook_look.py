@@ -192,6 +192,11 @@ def test_model_comparison_reads_yes_and_no(books, demo):
     # the demo: BG/NBD holds one-time buyers alive; Pareto/NBD is chosen
     by_model = dict(zip(expected["model"], zip(alive, chosen, strict=True), strict=True))
     assert by_model["bgnbd"] == ("Yes", "No") and by_model["paretonbd"] == ("No", "Yes")
+    # a number column's header sits over its right-aligned numbers; a text column's does not
+    sheet = openpyxl.load_workbook(books["EUR"])["Model"]
+    aligned = {c.value: c.alignment.horizontal for c in sheet[at + 2] if c.value}
+    assert aligned["Error 0"] == "right" and aligned["Calibration loglik"] == "right"
+    assert aligned["Label"] is None and aligned["Chosen"] is None
 
 
 def test_the_model_sheet_prints_one_page_wide(books):

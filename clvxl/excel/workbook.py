@@ -167,6 +167,9 @@ def _formats(book, currency: str | None) -> dict[str, object]:
         title=book.add_format({"bold": True, "font_size": 16, "font_color": "#1F4E78"}),
         bold=book.add_format({"bold": True}),
         header=book.add_format({"bold": True, "text_wrap": True, "valign": "bottom"}),
+        header_number=book.add_format(
+            {"bold": True, "text_wrap": True, "valign": "bottom", "align": "right"}
+        ),
         wrap=book.add_format({"text_wrap": True, "valign": "top"}),
         note=book.add_format({"font_color": "#595959"}),
         note_wrap=book.add_format({"font_color": "#595959", "text_wrap": True, "valign": "top"}),
@@ -230,7 +233,8 @@ def _write_block(
     for col, (column, what, header) in enumerate(zip(frame.columns, kinds, headers, strict=True)):
         widths[col] = max(widths.get(col, 0), _width(frame[column], what, header, symbol))
         if block.table is None:
-            sheet.write_string(row, col, header, f["header"])
+            # A number column's header sits over its right-aligned numbers.
+            sheet.write_string(row, col, header, f["header" if what == "text" else "header_number"])
             values = [_clean(v) for v in frame[column].tolist()]
             sheet.write_column(row + 1, col, values, f[what] if what != "text" else None)
         else:
