@@ -27,7 +27,7 @@ from clvxl.models import AUTO, BUSINESSES, model_info
 from clvxl.sources import LogScan, RawLog
 from clvxl.summary import CustomerSummary, EngineLog, summarize
 from clvxl.summary.spark import DEFAULT_MASTER
-from clvxl.units import MONTHS, TimeUnit, parse_month, parse_unit
+from clvxl.units import MONTHS, TimeUnit, parse_currency, parse_month, parse_unit
 
 __all__ = ["WORKBOOK_TABLES", "RecalcResult", "Settings", "kpi_table", "recalculate"]
 
@@ -70,6 +70,9 @@ class Settings:
         What the log is: purchases (BG/NBD-type models), or regular invoices per
         account (:mod:`clvxl.subscription`); ``"auto"`` tells them apart
         (:func:`clvxl.subscription.looks_like_subscriptions`) and says so in a note.
+    currency : str or None
+        ISO code of the currency money is shown in (:data:`clvxl.units.CURRENCIES`;
+        its symbol is read too); None: plain numbers. Only how a workbook shows money.
     """
 
     as_of: pd.Timestamp | None = None
@@ -82,6 +85,7 @@ class Settings:
     month: str = "calendar"
     recency_days: tuple[float, ...] | None = None
     business: str = "auto"
+    currency: str | None = None
 
     def __post_init__(self) -> None:
         if self.as_of is not None:
@@ -104,6 +108,7 @@ class Settings:
             windows = _windows(self.recency_days)
             rfm.recency_score([0.0], windows)  # refuses anything but 4 increasing days
             object.__setattr__(self, "recency_days", windows)
+        object.__setattr__(self, "currency", parse_currency(self.currency))
 
     @property
     def month_days(self) -> float:
@@ -116,12 +121,12 @@ class Settings:
 
         Keys: ``as_of``, ``horizon`` (or ``horizon_months``), ``discount_rate``,
         ``margin``, ``cac``, ``unit``, ``model``, ``month``, ``recency_days`` (text
-        such as ``"30, 60, 90, 180"``), ``business``; other keys are ignored.
+        such as ``"30, 60, 90, 180"``), ``business``, ``currency``; other keys are ignored.
 
         Examples
         --------
         >>> Settings.from_mapping({"horizon": 24, "margin": "", "unit": "days"})
-        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='auto', month='calendar', recency_days=None, business='auto')
+        Settings(as_of=None, horizon_months=24.0, discount_rate=0.1, margin=None, cac=None, unit=<TimeUnit.DAYS: 'days'>, model='auto', month='calendar', recency_days=None, business='auto', currency=None)
         >>> Settings.from_mapping({"discount_rate": 1.5})
         Traceback (most recent call last):
         ...

@@ -1,4 +1,7 @@
-"""Time units: every duration in clvxl says which unit it is in.
+"""Time units (every duration in clvxl says which unit it is in) and the currency money
+is shown in.
+
+Time units: every duration in clvxl says which unit it is in.
 
 A per-customer summary, a fitted model and a prediction all carry their
 :class:`TimeUnit`. Mixing units silently is the classic way to inflate CLV
@@ -18,7 +21,18 @@ from enum import Enum
 
 from clvxl.errors import InputError
 
-__all__ = ["DAYS_PER_MONTH", "MONTHS", "UNIT_NAMES", "TimeUnit", "parse_month", "parse_unit"]
+__all__ = [
+    "CURRENCIES",
+    "CURRENCY_NAMES",
+    "DAYS_PER_MONTH",
+    "MONTHS",
+    "UNIT_NAMES",
+    "TimeUnit",
+    "money_format",
+    "parse_currency",
+    "parse_month",
+    "parse_unit",
+]
 
 #: Length of a month in days, by convention: the calendar month (clvxl's default) and
 #: the two that lifetimes and pymc-marketing use.
@@ -140,3 +154,78 @@ def parse_month(value: str) -> str:
     if key not in MONTHS:
         raise InputError(f"month must be one of {', '.join(MONTHS)}; got {value!r}")
     return key
+
+
+#: The currencies money can be shown in: ISO code → (symbol, Excel number format code).
+#: The codes are the ones Excel's Format Cells › Currency writes (the symbol tagged with
+#: its language, ``[$$-409]`` US English); a currency without a symbol of its own is
+#: shown by its code, as Excel's list does (``[$CHF]``). The yen has no minor unit.
+CURRENCIES: dict[str, tuple[str, str]] = {
+    "EUR": ("€", "[$€-x-euro2] #,##0.00"),
+    "USD": ("$", "[$$-409]#,##0.00"),
+    "GBP": ("£", "[$£-809]#,##0.00"),
+    "JPY": ("¥", "[$¥-411]#,##0"),
+    **{
+        code: (code, f"[${code}] #,##0.00")
+        for code in ("AUD", "CAD", "CHF", "CNY", "DKK", "INR", "NOK", "PLN", "SEK")
+    },
+}
+#: Money without a currency: thousands separators and two decimals.
+PLAIN_MONEY = "#,##0.00"
+_SYMBOLS = {symbol: code for code, (symbol, _) in CURRENCIES.items()}
+#: What a Currency cell may hold: the codes, then the symbols that are not codes.
+CURRENCY_NAMES: tuple[str, ...] = (*CURRENCIES, *(s for s, c in _SYMBOLS.items() if s != c))
+
+
+def parse_currency(value: str | None) -> str | None:
+    """The ISO code of the currency ``value`` names: a code of :data:`CURRENCIES` or its
+    symbol (``€``, ``$``, ``£``, ``¥``), case and surrounding spaces forgiven.
+
+    Text that names no listed currency is refused rather than shown as a suffix: a
+    figure labelled with a currency it is not in looks right and is wrong.
+
+    Parameters
+    ----------
+    value : str or None
+        The Settings sheet's Currency cell; None or blank: no currency.
+
+    Returns
+    -------
+    str or None
+        The code, e.g. ``"EUR"``; None for plain numbers.
+
+    Raises
+    ------
+    InputError
+        If ``value`` names no listed currency; the message lists them.
+
+    Examples
+    --------
+    >>> parse_currency(" eur "), parse_currency("£"), parse_currency("")
+    ('EUR', 'GBP', None)
+    >>> parse_currency("EURO")
+    Traceback (most recent call last):
+    ...
+    clvxl.errors.InputError: currency (the Currency cell on the Settings sheet) must be empty (plain numbers) or one of EUR, USD, GBP, JPY, AUD, CAD, CHF, CNY, DKK, INR, NOK, PLN, SEK, €, $, £, ¥; got 'EURO'
+    """
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    code = _SYMBOLS.get(text, text.upper())
+    if code not in CURRENCIES:
+        raise InputError(
+            "currency (the Currency cell on the Settings sheet) must be empty (plain numbers) "
+            f"or one of {', '.join(CURRENCY_NAMES)}; got {value!r}"
+        )
+    return code
+
+
+def money_format(currency: str | None) -> str:
+    """The Excel number format of money in ``currency`` (an ISO code or None).
+
+    Examples
+    --------
+    >>> money_format("USD"), money_format(None)
+    ('[$$-409]#,##0.00', '#,##0.00')
+    """
+    return CURRENCIES[currency][1] if currency is not None else PLAIN_MONEY

@@ -134,7 +134,9 @@ class XlwingsBook:
     ``sheets[name]``), ``sheet.tables[name].range`` / ``.resize(range)``,
     ``range.options(np.array, ndim=2, dtype=object, empty=None).value``, ``range.row``,
     ``range.resize(rows, columns)``, ``names[name].refers_to_range.value``,
-    ``sheet.clear_contents()`` and ``sheet[address].value = …``.
+    ``sheet.clear_contents()``, ``sheet[address].value = …`` and
+    ``sheet[address].number_format = …`` (money in the Settings' currency, as the
+    file writer formats it: :func:`clvxl.excel.layout.format_ranges`).
     """
 
     def __init__(self, book):
@@ -169,7 +171,7 @@ class XlwingsBook:
     def write_results(self, result: RecalcResult, raw: RawLog) -> None:
         present = set(self.sheet_names())
         sheets = tuple(s for s in layout.OWNED_SHEETS if s in present)
-        unit = result.settings.unit.value
+        unit, currency = result.settings.unit.value, result.settings.currency
         for name, items in layout.sheet_items(result, sheets).items():
             sheet = self.book.sheets[name]
             grid = sheet_grid(items, unit)
@@ -177,6 +179,9 @@ class XlwingsBook:
             sheet["A1"].value = grid  # xlwings takes an ndarray (its numpy converter)
             if name == "Customers":
                 sheet.tables["Customers"].resize(sheet["A1"].resize(*grid.shape))
+            for top, left, bottom, right, code in layout.format_ranges(items, currency):
+                cells = f"{layout.cell_address(top, left)}:{layout.cell_address(bottom, right)}"
+                sheet[cells].number_format = code
 
 
 def _alert(book, message: str) -> None:

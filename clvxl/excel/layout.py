@@ -7,7 +7,8 @@ a line of text, a label/value block, a table), each at the row this module gives
 Every DataFrame field of the result is rendered generically as a :class:`Block` (a
 title and a table), so a table added to ``RecalcResult`` appears on the Analysis sheet
 (or where :data:`PLACES` puts it) without code of its own here; its columns get words
-for labels (:func:`label`) and a number format from their name and type (:func:`kind`).
+for labels (:func:`label`) and a number format from their name and type (:func:`kind`,
+:func:`number_format`; money in the Settings' currency).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from clvxl.analytics.tiers import REST
+from clvxl.units import money_format
+
 __all__ = [
     "CHARTS",
     "OWNED_SHEETS",
@@ -29,8 +33,12 @@ __all__ = [
     "ChartSpec",
     "Item",
     "as_of_line",
+    "cell_address",
+    "format_ranges",
     "kind",
+    "kpi_kind",
     "label",
+    "number_format",
     "result_blocks",
     "sheet_items",
     "tables_for",
@@ -102,9 +110,12 @@ LABELS = {
     "predicted": "Predicted purchases (second half)",
     "cohort": "Cohort (first purchase)",
     "size": "Customers",
+    "cumulative_tier": "Cumulative: customers",
 }
 
-_MONEY = re.compile(r"(^|_)(revenue|value|clv|aov|monetary|amount|cost|margin|cac|spend)(_|$)")
+_MONEY = re.compile(
+    r"(^|_)(revenue|value|clv|aov|monetary|amount|cost|margin|cac|spend|mrr|arpa)(_|$)"
+)
 _SHARE = re.compile(r"(share|rate|p_alive|probability)")
 _UNITS = {"recency", "T"}
 
@@ -182,6 +193,51 @@ def kind(column: object, values: pd.Series) -> str:
     return "dec"
 
 
+#: Number format per column kind (:func:`kind`); money's is the currency's
+#: (:func:`number_format`).
+NUMBER_FORMATS = {
+    "date": "yyyy-mm-dd",
+    "month": "yyyy-mm",
+    "int": "#,##0",
+    "money": money_format(None),
+    "pct": "0.0%",
+    "dec": "#,##0.00",
+    "param": "#,##0.0###",
+    "text": None,
+}
+
+
+def number_format(what: str, currency: str | None = None) -> str | None:
+    """The Excel number format of a column kind; money in ``currency`` (an ISO code of
+    :data:`clvxl.units.CURRENCIES`, None: plain numbers). None for text.
+
+    Examples
+    --------
+    >>> number_format("money", "EUR"), number_format("money"), number_format("pct", "EUR")
+    ('[$€-x-euro2] #,##0.00', '#,##0.00', '0.0%')
+    """
+    return money_format(currency) if what == "money" else NUMBER_FORMATS[what]
+
+
+def kpi_kind(name: str) -> str:
+    """How a Dashboard KPI is shown, from its label: ``pct``, ``int``, ``dec`` or
+    ``money`` (everything else: revenue, AOV, CLV, MRR, ARPA, LTV, CAC).
+
+    Examples
+    --------
+    >>> [kpi_kind(k) for k in ("Revenue", "Churn rate (last 8 months)", "Orders", "LTV:CAC")]
+    ['money', 'pct', 'int', 'dec']
+    """
+    lowered = name.lower()
+    if any(w in lowered for w in ("rate", "share", "bring")) or lowered == "gross margin":
+        return "pct"
+    if name.split(" ")[0] in ("Customers", "Orders", "Subscribers"):
+        return "int"
+    if lowered.startswith(("purchase frequency", "ltv:cac", "expected purchases", "cac payback")):
+        return "dec"
+    return "money"
+
+
 @dataclass(frozen=True)
 class Block:
     """A titled table: what every RecalcResult table becomes on a sheet.
@@ -215,10 +271,26 @@ class Item:
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
-    """A result table as shown: a meaningful index becomes the first column."""
-    if isinstance(frame.index, pd.RangeIndex) or frame.index.name is None:
-        return frame
-    return frame.reset_index()
+    """A result table as shown: a meaningful index becomes the first column, and
+    booleans read Yes / No (Excel shows TRUE / FALSE, or 1 / 0 once summed or copied)."""
+    if not (isinstance(frame.index, pd.RangeIndex) or frame.index.name is None):
+        frame = frame.reset_index()
+    flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c].dtype)]
+    if flags:
+        frame = frame.copy()
+        for column in flags:
+            frame[column] = frame[column].map({True: "Yes", False: "No"}).astype(object)
+    return frame
+
+
+def _tier_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The tier summary as shown: each row's cumulative share says whom it counts (the
+    top tiers so far; all customers on the last row, whose own share is the rest's)."""
+    shown = frame.rename(columns={"value": "clv_historic"})
+    counted = shown["tier"].astype(str).where(shown["tier"] != REST, "All customers")
+    at = shown.columns.get_loc("cumulative_share")
+    shown.insert(at, "cumulative_tier", counted.to_numpy(dtype=object))
+    return shown
 
 
 def result_blocks(result) -> dict[str, list[Block]]:
@@ -248,7 +320,7 @@ def result_blocks(result) -> dict[str, list[Block]]:
             continue
         table = "Customers" if field.name == "customers" else None
         if field.name == "tiers":
-            frame = frame.rename(columns={"value": "clv_historic"})
+            frame = _tier_display(frame)
         sheets.setdefault(sheet, []).append(Block(title, _display(frame), table))
         if field.name == "customers":
             sheets.setdefault("Analysis", []).append(
@@ -292,7 +364,7 @@ def _kpi_pairs(result) -> tuple[tuple[str, object], ...]:
     pairs = list(zip(result.kpis["kpi"], result.kpis["value"], strict=True))
     tiers = result.tiers
     for tier, share in zip(tiers["tier"], tiers["cumulative_share"], strict=True):
-        if tier != "Rest":
+        if tier != REST:
             pairs.append((f"{tier} of customers bring (share of historic CLV)", share))
     return tuple(pairs)
 
@@ -360,6 +432,66 @@ def sheet_items(result, sheets: tuple[str, ...] = OWNED_SHEETS) -> dict[str, lis
     return out
 
 
+def format_ranges(
+    items: list[Item], currency: str | None = None
+) -> list[tuple[int, int, int, int, str]]:
+    """The number formats of a sheet's items as ranges, for a writer that sets them
+    after the values (the button): a block's columns (next columns of one format
+    joined), the KPI values (next rows of one format joined). Text has none.
+
+    Parameters
+    ----------
+    items : list of Item
+        The sheet's items (:func:`sheet_items`).
+    currency : str or None
+        ISO code money is shown in (None: plain numbers).
+
+    Returns
+    -------
+    list of (first row, first column, last row, last column, format)
+        0-based, inclusive; blocks without rows and text columns are left out.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"id": ["a"], "revenue": [1.0], "clv": [2.0], "orders": [3]})
+    >>> format_ranges([Item(2, block=Block("T", frame))], "GBP")
+    [(4, 1, 4, 2, '[$£-809]#,##0.00'), (4, 3, 4, 3, '#,##0')]
+    >>> format_ranges([Item(0, pairs=(("Revenue", 1.0), ("Orders", 2), ("Customers", 3)))])
+    [(0, 1, 0, 1, '#,##0.00'), (1, 1, 2, 1, '#,##0')]
+    """
+    ranges: list[tuple[int, int, int, int, str]] = []
+    for item in items:
+        if item.block is not None and len(item.block.frame):
+            frame = item.block.frame
+            first = item.row + 1 + (item.block.title is not None)
+            codes = [number_format(kind(c, frame[c]), currency) for c in frame.columns]
+            for code, run in itertools.groupby(enumerate(codes), key=lambda p: p[1]):
+                columns = [c for c, _ in run]
+                if code is not None:
+                    ranges.append((first, columns[0], first + len(frame) - 1, columns[-1], code))
+        elif item.pairs:
+            codes = [number_format(kpi_kind(name), currency) for name, _ in item.pairs]
+            for code, run in itertools.groupby(enumerate(codes), key=lambda p: p[1]):
+                rows = [r for r, _ in run]
+                ranges.append((item.row + rows[0], 1, item.row + rows[-1], 1, code))
+    return ranges
+
+
+def cell_address(row: int, column: int) -> str:
+    """The A1 address of a 0-based cell.
+
+    Examples
+    --------
+    >>> cell_address(0, 0), cell_address(9, 27)
+    ('A1', 'AB10')
+    """
+    letters, n = "", column + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
+
+
 def clv_histogram(customers: pd.DataFrame) -> pd.DataFrame:
     """Customers per band of predicted CLV (historic when there is none), with round
     band edges (steps of 1, 2 or 5 × 10^k) up to the 99th percentile; the last band
@@ -396,7 +528,8 @@ class ChartSpec:
 
     ``series``: (column, chart type, on the secondary axis) per series; with ``rows``
     the block's first ``rows`` rows are the series instead (cohort lines over the
-    month columns). ``cell``: the chart's top-left cell (row, column).
+    month columns). ``categories``: the column naming the categories (None: the
+    first). ``cell``: the chart's top-left cell (row, column).
     """
 
     block: str
@@ -411,6 +544,7 @@ class ChartSpec:
     y_max: float | None = None
     rows: int = 0
     size: tuple[int, int] = (620, 340)
+    categories: str | None = None
 
 
 #: The Dashboard's charts, by the title of the Analysis block they show.
@@ -436,6 +570,7 @@ CHARTS = (
         y_format="0%",
         y_max=1.0,
         size=(500, 340),
+        categories="cumulative_tier",
     ),
     ChartSpec(
         "CLV distribution (customers per band)",

@@ -36,7 +36,7 @@ from clvxl.models import BUSINESSES, MODEL_CHOICES, PURCHASE_MODELS, REGISTRY
 from clvxl.output import write_atomic
 from clvxl.recalc import RecalcResult, Settings, recalculate
 from clvxl.sources import demo_log, sheet_rows
-from clvxl.units import MONTHS, UNIT_NAMES
+from clvxl.units import CURRENCIES, CURRENCY_NAMES, MONTHS, UNIT_NAMES
 
 __all__ = [
     "EXCEL_MAX_COLUMNS",
@@ -106,6 +106,11 @@ SETTING_NAMES: dict[str, tuple[str, str, str]] = {
         "Recency windows (days)",
         "Empty: from the typical repurchase gap; or four numbers, e.g. 30, 60, 90, 180.",
     ),
+    "currency": (
+        "Currency",
+        "Currency",
+        "How money is shown, not converted: empty for plain numbers, or EUR, € ... (list).",
+    ),
 }
 #: The settings chosen from a list, and the list.
 _SETTING_LISTS = {
@@ -113,6 +118,7 @@ _SETTING_LISTS = {
     "model": MODEL_CHOICES,
     "month": tuple(MONTHS),
     "business": BUSINESSES,
+    "currency": CURRENCY_NAMES,
 }
 
 _HELP = [
@@ -150,26 +156,20 @@ _HELP = [
 ]
 
 
-#: Number format per column kind (:func:`clvxl.excel.layout.kind`).
-NUMBER_FORMATS = {
-    "date": "yyyy-mm-dd",
-    "month": "yyyy-mm",
-    "int": "#,##0",
-    "money": "#,##0.00",
-    "pct": "0.0%",
-    "dec": "#,##0.00",
-    "param": "#,##0.0###",
-    "text": None,
-}
 _MAX_WIDTH = 60
 
 
-def _formats(book) -> dict[str, object]:
-    f = {k: book.add_format({"num_format": v} if v else {}) for k, v in NUMBER_FORMATS.items()}
+def _formats(book, currency: str | None) -> dict[str, object]:
+    """The cell formats, money in ``currency`` (:func:`clvxl.excel.layout.number_format`)."""
+    number = {k: layout.number_format(k, currency) for k in layout.NUMBER_FORMATS}
+    f = {k: book.add_format({"num_format": v} if v else {}) for k, v in number.items()}
     f.update(
         title=book.add_format({"bold": True, "font_size": 16, "font_color": "#1F4E78"}),
         bold=book.add_format({"bold": True}),
         header=book.add_format({"bold": True, "text_wrap": True, "valign": "bottom"}),
+        header_number=book.add_format(
+            {"bold": True, "text_wrap": True, "valign": "bottom", "align": "right"}
+        ),
         wrap=book.add_format({"text_wrap": True, "valign": "top"}),
         note=book.add_format({"font_color": "#595959"}),
         note_wrap=book.add_format({"font_color": "#595959", "text_wrap": True, "valign": "top"}),
@@ -179,11 +179,13 @@ def _formats(book) -> dict[str, object]:
             {"bg_color": "#FFF2CC", "border": 1, "num_format": "yyyy-mm-dd"}
         ),
         input_pct=book.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "0.0%"}),
-        input_money=book.add_format({"bg_color": "#FFF2CC", "border": 1, "num_format": "#,##0.00"}),
+        input_money=book.add_format(
+            {"bg_color": "#FFF2CC", "border": 1, "num_format": number["money"]}
+        ),
     )
     for name in ("int", "money", "pct", "dec"):
         f[f"kpi_{name}"] = book.add_format(
-            {"bold": True, "font_size": 13, "num_format": NUMBER_FORMATS[name]}
+            {"bold": True, "font_size": 13, "num_format": number[name]}
         )
     return f
 
@@ -199,9 +201,9 @@ def _clean(value):
     return value
 
 
-def _width(values: pd.Series, what: str, header: str) -> float:
+def _width(values: pd.Series, what: str, header: str, symbol: int = 0) -> float:
     """A column width that fits the header (on two lines at most) and the longest value
-    as its format shows it."""
+    as its format shows it (``symbol``: the characters money's currency adds)."""
     head = max(len(header) / 2 + 1, max((len(w) for w in header.split()), default=0))
     if not len(values):
         return min(max(10, head + 2), _MAX_WIDTH)
@@ -212,25 +214,14 @@ def _width(values: pd.Series, what: str, header: str) -> float:
         top = float(finite.max()) if finite.notna().any() else 0.0
         decimals = {"int": 0, "money": 2, "dec": 2, "param": 4, "pct": 1}[what]
         scaled = top * 100 if what == "pct" else top
-        longest = len(f"{scaled:,.{decimals}f}") + 2
+        longest = len(f"{scaled:,.{decimals}f}") + 2 + (symbol if what == "money" else 0)
     else:  # an all-blank column (a huge header's empty extras) has no longest value
         longest = int(values.astype(str).str.len().fillna(0).max())
     return min(max(8, head, longest) + 2, _MAX_WIDTH)
 
 
-def _kpi_format(name: str, f) -> object:
-    lowered = name.lower()
-    if any(w in lowered for w in ("rate", "share", "bring")) or lowered == "gross margin":
-        return f["kpi_pct"]
-    if name.split(" ")[0] in ("Customers", "Orders", "Subscribers"):
-        return f["kpi_int"]
-    if lowered.startswith(("purchase frequency", "ltv:cac", "expected purchases", "cac payback")):
-        return f["kpi_dec"]
-    return f["kpi_money"]
-
-
 def _write_block(
-    book, sheet, row: int, block: Block, f, unit: str, widths: dict
+    book, sheet, row: int, block: Block, f, unit: str, widths: dict, symbol: int
 ) -> tuple[int, int]:
     """Write a block at ``row``; returns the rows its data covers (first, last)."""
     frame = block.frame
@@ -240,9 +231,10 @@ def _write_block(
         sheet.write_string(row, 0, block.title, f["bold"])
         row += 1
     for col, (column, what, header) in enumerate(zip(frame.columns, kinds, headers, strict=True)):
-        widths[col] = max(widths.get(col, 0), _width(frame[column], what, header))
+        widths[col] = max(widths.get(col, 0), _width(frame[column], what, header, symbol))
         if block.table is None:
-            sheet.write_string(row, col, header, f["header"])
+            # A number column's header sits over its right-aligned numbers.
+            sheet.write_string(row, col, header, f["header" if what == "text" else "header_number"])
             values = [_clean(v) for v in frame[column].tolist()]
             sheet.write_column(row + 1, col, values, f[what] if what != "text" else None)
         else:
@@ -278,19 +270,24 @@ def _add_table(sheet, row: int, rows: int, headers: list[str], name: str, header
     }
 
 
+#: Sheets wider than a portrait page, printed landscape and fitted to the page's width.
+_PRINT_WIDE = ("Dashboard", "Model")
+
 #: A note longer than this many characters wraps over the first :data:`_NOTE_COLUMNS`
 #: columns, this many characters a line (about what they hold at their usual widths).
 _NOTE_LINE = 110
 _NOTE_COLUMNS = 8
 
 
-def _write_items(book, sheet, items: list[Item], f, unit: str) -> dict[str, tuple[int, int, Block]]:
+def _write_items(
+    book, sheet, items: list[Item], f, unit: str, symbol: int
+) -> dict[str, tuple[int, int, Block]]:
     """Write a sheet's layout items; returns each block's data rows by title."""
     widths: dict[int, float] = {}
     placed = {}
     for item in items:
         if item.block is not None:
-            first, last = _write_block(book, sheet, item.row, item.block, f, unit, widths)
+            first, last = _write_block(book, sheet, item.row, item.block, f, unit, widths, symbol)
             placed[item.block.title] = (first, last, item.block)
         elif item.pairs:
             for i, (name, value) in enumerate(item.pairs):
@@ -299,7 +296,7 @@ def _write_items(book, sheet, items: list[Item], f, unit: str) -> dict[str, tupl
                 if value is None:
                     sheet.write_string(item.row + i, 1, "n/a", f["kpi_label"])
                 else:
-                    sheet.write_number(item.row + i, 1, value, _kpi_format(name, f))
+                    sheet.write_number(item.row + i, 1, value, f[f"kpi_{layout.kpi_kind(name)}"])
             widths[0] = max(widths.get(0, 0), max(len(n) for n, _ in item.pairs) + 2)
             widths[1] = max(widths.get(1, 0), 16)
         elif item.style == "note" and len(item.text) > _NOTE_LINE:
@@ -335,13 +332,14 @@ def _chart(book, spec: layout.ChartSpec, where: tuple[int, int, Block], unit: st
                     "values": ["Analysis", row, periods[0], row, periods[-1]],
                 }
             )
+    named = names.index(spec.categories) if spec.categories is not None else 0
     for i, (column, kind, secondary) in enumerate(spec.series):
         part = chart if i == 0 else book.add_chart({"type": kind})
         col = names.index(column)
         part.add_series(
             {
                 "name": layout.label(column, unit),
-                "categories": ["Analysis", first, 0, last, 0],
+                "categories": ["Analysis", first, named, last, named],
                 "values": ["Analysis", first, col, last, col],
                 "y2_axis": secondary,
                 **(
@@ -613,17 +611,22 @@ def build_sheets(
     book.set_properties(
         {"title": "clvxl customer lifetime value", "created": dt.datetime(2024, 1, 1)}
     )
-    f = _formats(book)
+    currency = result.settings.currency
+    f = _formats(book, currency)
     unit = result.settings.unit.value
+    symbol = len(CURRENCIES[currency][0]) + 1 if currency is not None else 0
     ws = {name: book.add_worksheet(name) for name in sheets}
     items = layout.sheet_items(result, tuple(s for s in layout.OWNED_SHEETS if s in ws))
-    placed = {name: _write_items(book, ws[name], items[name], f, unit) for name in items}
+    placed = {name: _write_items(book, ws[name], items[name], f, unit, symbol) for name in items}
     tables = {}
+    for name in set(ws) & set(_PRINT_WIDE):
+        ws[name].set_landscape()
+        ws[name].fit_to_pages(1, 0)  # as wide as one page, as many pages long as it takes
     if "Customers" in ws:
         ws["Customers"].freeze_panes(1, 1)
         tables["Customers"] = result.customers
     if "Transactions" in ws:
-        _transactions_sheet(book, ws["Transactions"], transactions, f)
+        _transactions_sheet(book, ws["Transactions"], transactions, f, symbol)
         tables["Transactions"] = transactions
     if "Settings" in ws:
         _settings_sheet(book, ws["Settings"], result.settings, f)
@@ -676,7 +679,7 @@ def _holds_dates(values: pd.Series) -> bool:
     )
 
 
-def _transactions_sheet(book, sheet, transactions: pd.DataFrame, f) -> None:
+def _transactions_sheet(book, sheet, transactions: pd.DataFrame, f, symbol: int) -> None:
     """The Transactions table's layout (its rows are written by :func:`_insert_bodies`)."""
     block = Block(None, transactions, "Transactions")
     kinds = {c: layout.kind(c, transactions[c]) for c in transactions.columns}
@@ -686,7 +689,7 @@ def _transactions_sheet(book, sheet, transactions: pd.DataFrame, f) -> None:
         sheet.set_column(
             col,
             col,
-            _width(transactions[column], what, str(column)),
+            _width(transactions[column], what, str(column), symbol),
             f[what] if what != "text" else None,
         )
     headers = [str(c) for c in transactions.columns]
@@ -743,8 +746,14 @@ def _settings_sheet(book, sheet, settings: Settings, f) -> None:
         "recency_days": ", ".join(f"{d:g}" for d in settings.recency_days)
         if settings.recency_days
         else None,
+        "currency": settings.currency,
     }
-    styles = {"as_of": f["input_date"], "discount_rate": f["input_pct"], "margin": f["input_pct"]}
+    styles = {
+        "as_of": f["input_date"],
+        "discount_rate": f["input_pct"],
+        "margin": f["input_pct"],
+        "cac": f["input_money"],
+    }
     for i, (key, (name, label, text)) in enumerate(SETTING_NAMES.items()):
         row = 3 + i
         sheet.write_string(row, 0, label)
