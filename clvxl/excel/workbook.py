@@ -32,7 +32,7 @@ from clvxl.errors import InputError
 from clvxl.excel import layout, sheetxml, zipparts
 from clvxl.excel.calculator import EXAMPLES
 from clvxl.excel.layout import SHEETS, Block, Item
-from clvxl.models import BUSINESSES, MODEL_CHOICES, PURCHASE_MODELS, REGISTRY
+from clvxl.models import BUSINESSES, MODEL_CHOICES, PURCHASE_MODELS
 from clvxl.output import write_atomic
 from clvxl.recalc import RecalcResult, Settings, recalculate
 from clvxl.sources import demo_log, sheet_rows
@@ -86,9 +86,8 @@ SETTING_NAMES: dict[str, tuple[str, str, str]] = {
     "model": (
         "PurchaseModel",
         "Purchase model",
-        "auto (the best on a holdout check among those that never hold a one-time buyer "
-        "certainly alive), or "
-        + ", ".join(f"{n} ({REGISTRY[n].label})" for n in PURCHASE_MODELS)
+        "auto (best on a holdout check, no one-time buyer certainly alive) or "
+        + ", ".join(PURCHASE_MODELS)
         + ".",
     ),
     "month": (
@@ -774,7 +773,8 @@ def _settings_sheet(book, sheet, settings: Settings, f) -> None:
         sheet.data_validation(row, 1, row, 1, {"validate": "list", "source": list(choices)})
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 2, 16)
-    sheet.set_column(3, 3, 70)
+    # The help column as wide as its longest text, so none is cut at the page edge.
+    sheet.set_column(3, 3, max(len(text) for _, _, text in SETTING_NAMES.values()) + 2)
 
 
 def _calculator_sheet(sheet, result: RecalcResult, f) -> None:
