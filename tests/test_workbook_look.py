@@ -23,6 +23,7 @@ from clvxl.sources import demo_log
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_book import SETTINGS, FakeBook, FakeRange, excel_transactions
 
+from clvxl.sources.package import cell_name
 from clvxl_addin import XlwingsBook
 
 EURO = "[$€-x-euro2] #,##0.00"
@@ -145,8 +146,8 @@ def test_the_button_sets_the_same_formats(books, monkeypatch):
     columns = list(result.customers.columns)
     for first, last in (("revenue", "monetary"), ("expected_avg_value", "clv_high")):
         cells = [
-            layout.cell_address(1, columns.index(first)),
-            layout.cell_address(n - 1, columns.index(last)),
+            cell_name(1, columns.index(first)),
+            cell_name(n - 1, columns.index(last)),
         ]
         assert formats[("Customers", ":".join(cells))] == POUND, first
     assert formats[("Customers", f"D2:E{n}")] == "#,##0"  # orders, repeat purchases

@@ -23,6 +23,7 @@ from clvxl.excel.book import recalc_book
 from clvxl.excel.workbook import SETTING_NAMES
 from clvxl.recalc import RecalcResult
 from clvxl.sources import RawLog
+from clvxl.sources.package import cell_name
 
 __all__ = ["XlwingsBook", "main", "sheet_grid", "typed_columns"]
 
@@ -180,7 +181,7 @@ class XlwingsBook:
             if name == "Customers":
                 sheet.tables["Customers"].resize(sheet["A1"].resize(*grid.shape))
             for top, left, bottom, right, code in layout.format_ranges(items, currency):
-                cells = f"{layout.cell_address(top, left)}:{layout.cell_address(bottom, right)}"
+                cells = f"{cell_name(top, left)}:{cell_name(bottom, right)}"
                 sheet[cells].number_format = code
 
 

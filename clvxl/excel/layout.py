@@ -33,7 +33,6 @@ __all__ = [
     "ChartSpec",
     "Item",
     "as_of_line",
-    "cell_address",
     "format_ranges",
     "kind",
     "kpi_kind",
@@ -475,21 +474,6 @@ def format_ranges(
                 rows = [r for r, _ in run]
                 ranges.append((item.row + rows[0], 1, item.row + rows[-1], 1, code))
     return ranges
-
-
-def cell_address(row: int, column: int) -> str:
-    """The A1 address of a 0-based cell.
-
-    Examples
-    --------
-    >>> cell_address(0, 0), cell_address(9, 27)
-    ('A1', 'AB10')
-    """
-    letters, n = "", column + 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
 
 
 def clv_histogram(customers: pd.DataFrame) -> pd.DataFrame:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clvxl.clean.dates import EXCEL_EPOCH
+from clvxl.sources.package import column_name
 
 __all__ = ["body_xml", "column_styles", "insert_rows", "with_body"]
 
@@ -115,7 +116,7 @@ def body_xml(frame: pd.DataFrame, first_row: int, styles: list[int]) -> bytes:
     rows = pc.cast(pa.array(np.arange(first_row, first_row + len(frame))), pa.string())
     parts = ['<row r="', rows, '">']
     for i in range(frame.shape[1]):
-        parts += [f'<c r="{_column_letters(i + 1)}', rows, '"', _cells(frame.iloc[:, i], styles[i])]
+        parts += [f'<c r="{column_name(i)}', rows, '"', _cells(frame.iloc[:, i], styles[i])]
     parts.append(pa.array(["</row>"] * len(frame)))
     joined = pc.binary_join_element_wise(*parts, "")
     _, offsets, data = joined.buffers()  # the rows' text is one contiguous buffer
@@ -189,15 +190,6 @@ def insert_rows(sheet_xml: bytes, rows: bytes, last_cell: str) -> bytes:
     )
 
 
-def _column_letters(n: int) -> str:
-    """Excel's name of the ``n``-th column (1-based): 1 → A, 27 → AA."""
-    letters = ""
-    while n:
-        n, rest = divmod(n - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def with_body(sheet_xml: bytes, frame: pd.DataFrame) -> bytes:
     """A sheet XlsxWriter laid out (header in row 1, formats on its columns) with
     ``frame``'s rows below the header, in the columns' formats.
@@ -215,5 +207,5 @@ def with_body(sheet_xml: bytes, frame: pd.DataFrame) -> bytes:
         The worksheet XML with the rows from row 2 and the used range to match.
     """
     styles = column_styles(sheet_xml, frame.shape[1])
-    last = f"{_column_letters(max(frame.shape[1], 1))}{len(frame) + 1}"
+    last = f"{column_name(max(frame.shape[1], 1) - 1)}{len(frame) + 1}"
     return insert_rows(sheet_xml, body_xml(frame, 2, styles), last)

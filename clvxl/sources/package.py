@@ -40,6 +40,7 @@ __all__ = [
     "Table",
     "XmlCheck",
     "cell_name",
+    "column_name",
     "open_package",
     "parse_package_xml",
     "parse_range",
@@ -393,6 +394,21 @@ def _column_number(letters: bytes | str) -> int:
     return number
 
 
+def column_name(col: int) -> str:
+    """Excel's letters for the 0-based column ``col``.
+
+    Examples
+    --------
+    >>> column_name(0), column_name(26), column_name(16_383)
+    ('A', 'AA', 'XFD')
+    """
+    letters, col = "", col + 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def cell_name(row: int, col: int) -> str:
     """The A1 name of the 0-based cell (``row``, ``col``).
 
@@ -401,11 +417,7 @@ def cell_name(row: int, col: int) -> str:
     >>> cell_name(0, 0), cell_name(1_048_575, 16_383)
     ('A1', 'XFD1048576')
     """
-    letters, col = "", col + 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
+    return f"{column_name(col)}{row + 1}"
 
 
 def _cell(text: str) -> tuple[int, int] | None:
