@@ -162,3 +162,26 @@ def test_an_impossible_date_set_aside_stays_text_in_the_transactions_sheet(tmp_p
     assert main(["recalc", str(source), "-o", str(output), "--on-error", "skip", "--quiet"]) == 0
     rows = pc.CalamineWorkbook.from_path(str(output)).get_sheet_by_name("Transactions").to_python()
     assert [row[1] for row in rows[1:]] == ["2024-01-01", "2024-02-30", "2024-02-01"]
+
+
+def test_a_parquet_date_beyond_the_range_set_aside_stays_text_in_the_transactions_sheet(
+    tmp_path,
+):
+    # A date32 of 3000 reaches pandas as a datetime.date object (beyond datetime64[ns]);
+    # writing the column as text raised ArrowTypeError (fuzzer).
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "orders.parquet"
+    dates = [dt.date(2024, 1, 1), dt.date(3000, 1, 1), dt.date(2024, 2, 1)]
+    pq.write_table(
+        pa.table({"customer": ["a", "b", "c"], "date": dates, "amount": [10.0, 5.0, 7.0]}), source
+    )
+    output = tmp_path / "customers.xlsx"
+    assert main(["recalc", str(source), "-o", str(output), "--on-error", "skip", "--quiet"]) == 0
+    rows = pc.CalamineWorkbook.from_path(str(output)).get_sheet_by_name("Transactions").to_python()
+    assert [row[1] for row in rows[1:]] == ["2024-01-01", "3000-01-01", "2024-02-01"]
+    rejected = (tmp_path / "customers.rejected.csv").read_text().splitlines()
+    assert rejected[1].startswith('2,date,3000-01-01,"a date between 1900-01-01 and 2100-12-31')

@@ -82,9 +82,14 @@ def _cells(values: pd.Series, style: int) -> pa.Array:
         return _number_cells(values.to_numpy(), s)
     if isinstance(dtype, pd.CategoricalDtype):
         values = values.astype(object)
-    return _text_cells(
-        pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True), s
-    )
+    objects = values.to_numpy(dtype=object)
+    try:
+        text = pa.array(objects, type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        # Values that are not text in a text column (a parquet date of 3000, set aside
+        # as a bad row, keeps its column from being typed as dates): their text.
+        text = pa.array([None if pd.isna(v) else str(v) for v in objects], type=pa.string())
+    return _text_cells(text, s)
 
 
 def body_xml(frame: pd.DataFrame, first_row: int, styles: list[int]) -> bytes:
