@@ -225,7 +225,7 @@ def _temporary(path: Path, transaction: _Transaction) -> Path:
     if path.is_dir():
         raise InputError(f"cannot write {path}: it is a folder; give a file name")
     while True:
-        tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
         transaction.staged.append((tmp, path))
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -85,7 +85,7 @@ def read_customers(path: Path) -> pd.DataFrame:
 
 
 def temp_pattern(output: Path) -> re.Pattern:
-    """The names write_atomic gives its temporary files (tempfile.mkstemp's 8 random chars)."""
+    """The names write_atomic gives its temporary files (8 random characters)."""
     return re.compile(rf"^\.{re.escape(output.name)}\.[a-z0-9_]{{8}}\.tmp$")
 
 
