@@ -73,6 +73,20 @@ class Fit:
     loglik: float
     cov: np.ndarray
 
+    def model(self, cls, weights: np.ndarray, patterns: int | None = None, **fields):
+        """The fitted model ``cls``: these parameters and their uncertainty, fitted on
+        ``weights.sum()`` customers in ``patterns`` distinct patterns (default: one per
+        weight), with any other ``fields`` (e.g. ``time_unit``)."""
+        return cls(
+            **self.params,
+            **fields,
+            loglik=self.loglik,
+            n=float(weights.sum()),
+            patterns=len(weights) if patterns is None else patterns,
+            stderr=self.stderr,
+            cov=self.cov,
+        )
+
 
 def as_column(values, name: str) -> np.ndarray:
     """A 1-d float array with only finite values, or an InputError naming ``name``.

@@ -197,14 +197,7 @@ def fit(frequency, recency, periods, weights=None) -> BetaGeoBetaBinomModel:
         return -float(np.dot(w, _loglik_terms(params, cols["x"], cols["t_x"], cols["n"])))
 
     result = fit_mle(negloglik, BetaGeoBetaBinomModel.param_names, np.ones(4), "BG/BB")
-    return BetaGeoBetaBinomModel(
-        **result.params,
-        loglik=result.loglik,
-        n=float(w.sum()),
-        patterns=len(w),
-        stderr=result.stderr,
-        cov=result.cov,
-    )
+    return result.model(BetaGeoBetaBinomModel, w)
 
 
 def expected_transactions(

@@ -651,15 +651,7 @@ def _fit_family(
     result = fit_mle(
         negloglik, family.model.param_names, start, label, value_and_gradient, standard_errors
     )
-    model = family.model(
-        **result.params,
-        time_unit=parse_unit(time_unit),
-        loglik=result.loglik,
-        n=float(w.sum()),
-        patterns=len(w),
-        stderr=result.stderr,
-        cov=result.cov,
-    )
+    model = result.model(family.model, w, time_unit=parse_unit(time_unit))
     with np.errstate(all="ignore"):  # what is not finite is refused in words
         predictions = {
             "P(alive)": family.p_alive(model, *own),

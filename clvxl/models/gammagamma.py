@@ -216,14 +216,7 @@ def fit(frequency, monetary, weights=None) -> GammaGammaModel:
     result = fit_mle(
         negloglik, GammaGammaModel.param_names, start, "Gamma-Gamma", value_and_gradient
     )
-    return GammaGammaModel(
-        **result.params,
-        loglik=result.loglik,
-        n=float(weights_.sum()),
-        patterns=len(weights_),
-        stderr=result.stderr,
-        cov=result.cov,
-    )
+    return result.model(GammaGammaModel, weights_)
 
 
 def population_mean(model: GammaGammaModel) -> float:

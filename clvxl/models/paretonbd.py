@@ -235,15 +235,7 @@ def fit(
     result = fit_mle(
         negloglik, ParetoNBDModel.param_names, start, "Pareto/NBD", standard_errors=standard_errors
     )
-    model = ParetoNBDModel(
-        **result.params,
-        time_unit=parse_unit(time_unit),
-        loglik=result.loglik,
-        n=float(w.sum()),
-        patterns=len(w),
-        stderr=result.stderr,
-        cov=result.cov,
-    )
+    model = result.model(ParetoNBDModel, w, time_unit=parse_unit(time_unit))
     own = (cols["x"], cols["t_x"], cols["T"])
     with np.errstate(all="ignore"):  # what is not finite is refused in words
         predictions = {

@@ -181,14 +181,7 @@ def fit_durations(paid, churned, weights=None) -> ShiftedBetaGeoModel:
         return -float(np.dot(w[gone], churn) + np.dot(w[~gone], still))
 
     result = fit_mle(negloglik, ShiftedBetaGeoModel.param_names, np.ones(2), "sBG")
-    return ShiftedBetaGeoModel(
-        **result.params,
-        loglik=result.loglik,
-        n=float(w.sum()),
-        patterns=len(np.unique(np.c_[m, gone], axis=0)),
-        stderr=result.stderr,
-        cov=result.cov,
-    )
+    return result.model(ShiftedBetaGeoModel, w, len(np.unique(np.c_[m, gone], axis=0)))
 
 
 def retention(model: ShiftedBetaGeoModel, t) -> np.ndarray:
