@@ -2526,6 +2526,14 @@ def freeze_book(rng: random.Random) -> tuple[list[tuple[str, str]], dict]:
     return [("Calculator", sheet_xml(calc)), ("Settings", sheet_xml(settings)), ("Help", sheet_xml(helps))], {}
 
 
+def prefixed_sheet(xml: str) -> str:
+    """A sheet's XML with its SpreadsheetML elements under an ``x:`` prefix (valid XML
+    that a reader matching bare element names misses)."""
+    xml = xml.replace(f'<worksheet xmlns="{NS_MAIN}"', f'<x:worksheet xmlns:x="{NS_MAIN}"')
+    xml = re.sub(r"<(/?)(sheetData|row|c|f|v|is|t|dimension|worksheet)\b", r"<\1x:\2", xml)
+    return xml.replace("<x:x:", "<x:").replace("</x:x:", "</x:")
+
+
 def _sheet_edit(parts: dict[str, bytes], index: int, edit: Callable[[str], str]) -> None:
     name = f"xl/worksheets/sheet{index}.xml"
     try:
@@ -2562,11 +2570,7 @@ def _freeze_mutate(name: str, rng: random.Random, parts: dict[str, bytes], state
     elif name == "fz:selfclosing-before-formula":
         _sheet_edit(parts, calc, lambda x: _add_row(x, '<row r="50"><c r="A50" s="0"/><c r="B50"><f>CLV(100,0.2,0.1)</f><v>375</v></c><c r="C50"><v>1</v></c></row>'))
     elif name == "fz:prefixed-namespace":
-        def prefix(x: str) -> str:
-            x = x.replace(f'<worksheet xmlns="{NS_MAIN}"', f'<x:worksheet xmlns:x="{NS_MAIN}"')
-            x = re.sub(r"<(/?)(sheetData|row|c|f|v|is|t|dimension|worksheet)\b", r"<\1x:\2", x)
-            return x.replace("<x:x:", "<x:").replace("</x:x:", "</x:")
-        _sheet_edit(parts, calc, prefix)
+        _sheet_edit(parts, calc, prefixed_sheet)
     elif name == "fz:xludf-prefix":
         _sheet_edit(parts, calc, lambda x: _add_row(x, '<row r="60"><c r="B60"><f>_xludf.CLV(100,0.2,0.1)</f><v>375</v></c></row>'))
     elif name == "fz:lowercase":

@@ -29,6 +29,7 @@ from fuzzlib import (
     freeze_book,
     log_rows,
     package,
+    prefixed_sheet,
     sheet_xml,
     table_xml,
     zip_parts,
@@ -369,7 +370,7 @@ KNOWN: list[KnownDefect] = [
     KnownDefect(
         "D32", "freeze: a sheet written with a namespace prefix (<x:c>, <x:f>: valid SpreadsheetML) is not frozen at all",
         ("freeze-formula-left",), r"", r"fz:prefixed-namespace",
-        lambda: freeze_case("fz:prefixed-namespace", _freeze_parts(_prefixed)),
+        lambda: freeze_case("fz:prefixed-namespace", _freeze_parts(prefixed_sheet)),
     ),
     KnownDefect(
         "D33", "freeze: a workbook with macros frozen to .xlsx keeps vbaProject.bin and the macro-enabled content type: Excel refuses to open the shared copy",
@@ -423,13 +424,6 @@ def _bad_crc(data: bytes) -> bytes:
     at = bytes(raw).find(b"<sheetData>") + 20
     raw[at] ^= 0x01
     return bytes(raw)
-
-
-def _prefixed(xml: str) -> str:
-    from fuzzlib import NS_MAIN
-
-    xml = xml.replace(f'<worksheet xmlns="{NS_MAIN}"', f'<x:worksheet xmlns:x="{NS_MAIN}"')
-    return re.sub(r"<(/?)(sheetData|row|c|f|v|is|t|dimension|worksheet)\b", r"<\1x:\2", xml).replace("<x:x:", "<x:").replace("</x:x:", "</x:")
 
 
 def _macro_freeze() -> Case:
