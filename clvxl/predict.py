@@ -42,8 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
+from clvxl._runtime.scipy_lean import ndtri
 from clvxl.errors import InputError, ModelError
 from clvxl.models import bgnbd, gammagamma, mbgnbd, model_info, module_of, paretonbd
 from clvxl.models._mle import pattern_index
@@ -63,7 +63,7 @@ __all__ = [
 
 #: Coverage of the CLV intervals, and its standard-normal quantile.
 INTERVAL = 0.90
-_Z = float(special.ndtri(0.5 + INTERVAL / 2))
+_Z = float(ndtri(0.5 + INTERVAL / 2))
 
 
 

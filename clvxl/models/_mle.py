@@ -16,8 +16,8 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
+from clvxl._runtime.scipy_lean import minimize_lbfgsb
 from clvxl._runtime.threads import one_blas_thread
 from clvxl.errors import InputError, ModelError
 from clvxl.units import parse_unit
@@ -310,16 +310,17 @@ def _minimise(objective: _Objective, log_start: np.ndarray, model: str):
     """L-BFGS-B from the start and from 1s; Nelder-Mead polish without a gradient."""
     best, bounds = None, [(-_BOUND, _BOUND)] * len(log_start)
     for guess in (log_start, np.zeros(len(log_start))):
-        result = optimize.minimize(
+        result = minimize_lbfgsb(
             objective,
             guess,
-            method="L-BFGS-B",
             jac=objective.gradient,
             bounds=bounds,
             # Stop when a step improves the scaled objective by < 1e-12 relative: asking
             # for more only spends evaluations (the log-likelihood then agrees to ~1e-15,
             # the parameters to ~1e-9, and finite-difference gradients are noise below it).
-            options={"maxiter": 5000, "ftol": 1e-12, "gtol": 1e-10},
+            maxiter=5000,
+            ftol=1e-12,
+            gtol=1e-10,
         )
         if best is None or result.fun < best.fun:
             best = result
@@ -337,6 +338,8 @@ def _minimise(objective: _Objective, log_start: np.ndarray, model: str):
         # same box and a bounded number of evaluations: on a flat likelihood the simplex
         # otherwise walks out to log-parameters of 35 and more, where one evaluation of
         # the hypergeometric terms takes ever longer (a 30-customer log ran for minutes).
+        from scipy import optimize  # the full package, for the rare stalled fit
+
         polish = optimize.minimize(
             objective,
             best.x,

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import betaln, gammaln, logsumexp
 
+from clvxl._runtime.scipy_lean import betaln, gammaln
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns
 
@@ -83,6 +83,8 @@ def _data(frequency, recency, periods):
 
 
 def _loglik_terms(params, x, t_x, n):
+    from scipy.special import logsumexp  # a Python function: the whole package, for BG/BB only
+
     a, b, g, d = params
     survive = betaln(a + x, b + n - x) - betaln(a, b) + betaln(g, d + n) - betaln(g, d)
     terms = [survive]

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from clvxl._runtime.scipy_lean import betaln, digamma, expit, gammaln, hyp2f1
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns, refuse_unusable
 from clvxl.units import TimeUnit, parse_unit

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import digamma, gammaln
 
+from clvxl._runtime.scipy_lean import digamma, gammaln
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns
 

@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from clvxl._runtime.scipy_lean import betaln, digamma, expit, gammaln, hyp2f1
 from clvxl.errors import InputError
 from clvxl.models._mle import ModelParams, as_column
 from clvxl.models.bgnbd import _customers, _Family, _fit_family, _horizon, _near_one

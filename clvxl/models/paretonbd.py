@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import expit, gammaln, hyp2f1
 
+from clvxl._runtime.scipy_lean import expit, gammaln, hyp2f1
 from clvxl.errors import ModelError
 from clvxl.models._mle import (
     ModelParams,

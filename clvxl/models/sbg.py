@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import betaln, hyp2f1
 
+from clvxl._runtime.scipy_lean import betaln, hyp2f1
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle
 
