@@ -889,6 +889,17 @@ def fit_cli(capsys, path: Path, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def test_fit_reads_text_numbers_as_pandas_does_and_leaves_the_rest_nan():
+    from clvxl.cli.fitting import _floats
+
+    plain = pd.Series(["0.1", "1e5", "+4", ".5", "1.", "2.675", "1e-400", "0.30000000000000004"])
+    assert _floats(plain).tobytes() == pd.to_numeric(plain.astype(object)).to_numpy(float).tobytes()
+    with_blank = pd.Series(["1", None, "2.5"], dtype="str")
+    np.testing.assert_array_equal(_floats(with_blank), [1.0, np.nan, 2.5])
+    odd = pd.Series(["1", " 2", "1,5", "x"], dtype="str")  # Arrow refuses: pandas reads
+    np.testing.assert_array_equal(_floats(odd), [1.0, 2.0, np.nan, np.nan])
+
+
 @pytest.mark.parametrize("model", ["bgnbd", "paretonbd", "mbgnbd"])
 def test_fit_names_the_row_of_a_text_value(tmp_path, capsys, model):
     path = tmp_path / "summary.csv"
