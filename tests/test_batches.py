@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -222,6 +223,31 @@ def test_an_ids_bucket_is_the_same_whatever_stands_beside_it(ids, skip):
     array = pa.array(ids).slice(min(skip, len(ids) - 1))  # a slice too: offsets not at 0
     alone = [int(_buckets(pa.array([i]), 16)[0]) for i in array.to_pylist()]
     assert _buckets(array, 16).tolist() == alone
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.text(max_size=20), max_size=40),
+    st.integers(0, 5),
+    st.sampled_from(["as drawn", "distinct", "repeat apart"]),
+)
+def test_ids_are_dictionary_encoded_as_arrow_does(ids, skip, shape):
+    """The fast path for distinct ids gives Arrow's own array: the same dictionary (in
+    order of first appearance), the same codes and type."""
+    if shape == "distinct":
+        ids = [f"{i}-{n}" for n, i in enumerate(ids)]
+    elif shape == "repeat apart" and len(ids) > 1:  # a repeat that is not next to itself
+        ids = [f"{i}-{n}" for n, i in enumerate(ids)] + [f"{ids[0]}-0"]
+    array = pa.array(ids, pa.string()).slice(min(skip, max(len(ids) - 1, 0)))
+    ours, arrows = _idcodes.dictionary_encode(array), pc.dictionary_encode(array)
+    assert ours.equals(arrows) and ours.type == arrows.type
+
+
+def test_distinct_ids_take_the_fast_path_and_keep_their_own_text():
+    ids = pa.array([f"ORDER-2024-{i:06d}" for i in range(1000)])
+    encoded = _idcodes.dictionary_encode(ids)
+    assert encoded.dictionary.buffers()[2].address == ids.buffers()[2].address  # not copied
+    assert encoded.indices.to_pylist() == list(range(1000))
 
 
 @pytest.mark.parametrize("piece_rows", [1, 3])

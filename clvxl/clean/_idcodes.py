@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from clvxl._runtime.memory import release_memory
 
-__all__ = ["IdCodes"]
+__all__ = ["IdCodes", "dictionary_encode"]
 
 
 class IdCodes:
@@ -39,12 +39,13 @@ class IdCodes:
 
     def add(self, ids: pa.Array) -> None:
         """Code one batch's ids (a string array); unless ``many``, the only batch."""
-        encoded = pc.dictionary_encode(ids.cast(pa.string()))
+        ids = ids.cast(pa.string())
         if not self.many:  # one batch: coded already
             if self.whole is not None:
                 raise ValueError("ids of more than one batch need IdCodes(many=True)")
-            self.whole = encoded
+            self.whole = dictionary_encode(ids)
             return
+        encoded = pc.dictionary_encode(ids)
         bucket = _buckets(encoded.dictionary, self.BUCKETS)
         local = np.empty(len(bucket), dtype=np.int32)
         for k in range(self.BUCKETS):
@@ -76,6 +77,22 @@ class IdCodes:
             codes[at : at + len(local)] = code_of[starts[bucket] + local]
             at += len(local)
         return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary.finish())
+
+
+def dictionary_encode(ids: pa.Array) -> pa.DictionaryArray:
+    """``pc.dictionary_encode(ids)`` (a string array), the same array.
+
+    Ids that are all distinct (one order id per line, as most exports have) are their
+    own dictionary, in order: telling that takes a sort of :func:`_fingerprints`
+    (0.03 s for a million ids) instead of a hash table of the strings (0.26 s). Ids
+    with a repeat next to each other (lines of one order) go straight to the table.
+    """
+    n = len(ids)
+    if n > 1 and ids.null_count == 0 and not pc.any(pc.equal(ids[1:], ids[:-1])).as_py():
+        prints = np.sort(_fingerprints(ids))
+        if (prints[1:] != prints[:-1]).all():  # distinct fingerprints: distinct ids
+            return pa.DictionaryArray.from_arrays(pa.array(np.arange(n, dtype=np.int32)), ids)
+    return pc.dictionary_encode(ids)
 
 
 def _unique(parts: list[pa.Array]) -> tuple[pa.Array, np.ndarray]:
@@ -141,37 +158,44 @@ def _text_bytes(strings: pa.Array) -> int:
 
 
 def _buckets(strings: pa.Array, buckets: int) -> np.ndarray:
-    """A bucket in ``range(buckets)`` for each string, from a hash of its bytes.
+    """A bucket in ``range(buckets)`` for each string, from its :func:`_fingerprints`."""
+    return ((_fingerprints(strings) >> np.uint64(40)) % np.uint64(buckets)).astype(np.int8)
+
+
+def _fingerprints(strings: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each string (a string array without nulls): equal strings, equal
+    fingerprints.
 
     The hash mixes the length with the first and the last eight bytes (all of a short
     id), each read as one 64-bit number, multiplied by large odd constants (Fibonacci
-    hashing); ids that share all of those share a bucket, which costs balance, never
-    exactness.
+    hashing); ids that share all of those share a fingerprint, which costs balance (or a
+    fast path), never exactness.
     """
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[
         strings.offset : strings.offset + len(strings) + 1
     ]
     first, last = int(offsets[0]), int(offsets[-1])
-    # The text with eight zero bytes on each side, so that every 8-byte window exists.
+    # The text with eight zero bytes on each side, so that every 8-byte word exists;
+    # ``words[i]`` is the (unaligned) little-endian word at byte i.
     padded = np.zeros(last - first + 16, dtype=np.uint8)
     if last > first:
         padded[8:-8] = np.frombuffer(strings.buffers()[2], dtype=np.uint8)[first:last]
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 8)
+    words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
     starts, ends = offsets[:-1] - first, offsets[1:] - first
     length = np.minimum(ends - starts, 8)
     # Bytes past a short id's end (in its head) or before its start (in its tail) are
     # another id's: masked off. Little-endian: the head's own bytes are the low ones.
-    key = windows[starts + 8].view("<u8").ravel()  # the head, a new array; "<": bytes in order
+    key = words[starts + 8]  # the head, a new array
     key &= _LOW_BYTES[length]
     key *= np.uint64(0x9E3779B97F4A7C15)
-    tail = windows[ends].view("<u8").ravel()
+    tail = words[ends]
     tail &= ~_LOW_BYTES[8 - length]
     tail *= np.uint64(0xC2B2AE3D27D4EB4F)
     key ^= tail
     del tail
     key ^= (ends - starts).astype(np.uint64) * np.uint64(0x165667B19E3779F9)
     key *= np.uint64(0x9E3779B97F4A7C15)
-    return ((key >> np.uint64(40)) % np.uint64(buckets)).astype(np.int8)
+    return key
 
 
 #: The low k bytes of a 64-bit number set, k = 0 ... 8.
