@@ -45,7 +45,7 @@ class IdCodes:
                 raise ValueError("ids of more than one batch need IdCodes(many=True)")
             self.whole = dictionary_encode(ids)
             return
-        encoded = pc.dictionary_encode(ids)
+        encoded = dictionary_encode(ids)
         bucket = _buckets(encoded.dictionary, self.BUCKETS)
         local = np.empty(len(bucket), dtype=np.int32)
         for k in range(self.BUCKETS):
@@ -99,7 +99,7 @@ def _unique(parts: list[pa.Array]) -> tuple[pa.Array, np.ndarray]:
     """The distinct strings of ``parts`` (one after the other), and the index of each."""
     if len(parts) == 1:  # one batch's distinct ids: already distinct
         return parts[0], np.arange(len(parts[0]))
-    encoded = pc.dictionary_encode(pa.concat_arrays(parts) if parts else pa.array([], pa.string()))
+    encoded = dictionary_encode(pa.concat_arrays(parts) if parts else pa.array([], pa.string()))
     return encoded.dictionary, encoded.indices.to_numpy()
 
 
