@@ -152,6 +152,24 @@ def test_paretonbd_reproduces_the_published_cdnow_fit(cdnow):
     assert fitted.loglik == pytest.approx(-9595.0, abs=0.1)
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.floats(0, 1), st.integers(1, 80)), min_size=1, max_size=50
+    ),
+    st.tuples(*[st.floats(0.05, 20)] * 4),
+)
+def test_paretonbd_terms_per_distinct_x_and_t_are_the_same_numbers(rows, params):
+    """The fit's shortcut (x-only terms once per distinct x, logs of T once per T)
+    changes no bit of any customer's log-likelihood."""
+    x, share, big_t = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    t_x = np.where(x > 0, np.round(share * big_t), 0.0)
+    pairs = paretonbd._pairs(x, t_x, big_t)
+    plain = paretonbd._loglik_terms(params, x, t_x, big_t, pairs)
+    shortcut = paretonbd._loglik_terms(params, x, t_x, big_t, pairs, paretonbd._distinct(x, big_t))
+    assert shortcut.tobytes() == plain.tobytes()
+
+
 def test_paretonbd_customer_predictions():
     assert paretonbd.expected_purchases(PAPER_PNBD, 52, 26, 30.86, 31)[0] == pytest.approx(
         25.46, abs=0.005
