@@ -7,9 +7,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from clvxl._runtime.memo import forget_all
+
 DATA = Path(__file__).resolve().parent / "data"
 #: The data folder holds fixture generators, not tests.
 collect_ignore_glob = ["data/*"]
+
+
+@pytest.fixture(autouse=True)
+def fits_fitted_afresh():
+    """Every test fits its models itself: one that counts a fit's steps sees them all."""
+    forget_all()
 
 
 @pytest.fixture(scope="session")

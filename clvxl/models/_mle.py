@@ -262,6 +262,7 @@ def fit_mle(
             if standard_errors
             else np.full((len(params),) * 2, np.nan)
         )
+        cov.setflags(write=False)  # a fitted model is a value, shared when remembered
         return Fit(
             dict(zip(names, params.tolist(), strict=True)),
             _stderr(cov, names),

@@ -31,6 +31,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from clvxl._runtime.memo import remembered
 from clvxl._runtime.scipy_lean import betaln, gammaln
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns
@@ -143,6 +144,7 @@ def loglik(model: BetaGeoBetaBinomModel, frequency, recency, periods) -> np.ndar
     )
 
 
+@remembered
 def fit(frequency, recency, periods, weights=None) -> BetaGeoBetaBinomModel:
     """Fit BG/BB on (frequency, recency, periods) patterns with weights.
 

@@ -35,6 +35,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from clvxl._runtime.memo import remembered
 from clvxl._runtime.scipy_lean import betaln, digamma, expit, gammaln, hyp2f1
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns, refuse_unusable
@@ -226,6 +227,7 @@ def loglik(model: BetaGeoModel, frequency, recency, T) -> np.ndarray:
     return _loglik_terms((model.r, model.alpha, model.a, model.b), x, t_x, big_t)
 
 
+@remembered
 def fit(
     frequency,
     recency,

@@ -32,6 +32,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from clvxl._runtime.memo import remembered
 from clvxl._runtime.scipy_lean import digamma, gammaln
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle, patterns
@@ -153,6 +154,7 @@ def loglik(model: GammaGammaModel, frequency, monetary) -> np.ndarray:
     return _loglik_terms((model.p, model.q, model.v), x, z)
 
 
+@remembered
 def fit(frequency, monetary, weights=None) -> GammaGammaModel:
     """Fit the Gamma-Gamma model on the repeat buyers with a positive mean value.
 

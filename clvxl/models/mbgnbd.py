@@ -48,6 +48,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from clvxl._runtime.memo import remembered
 from clvxl._runtime.scipy_lean import betaln, digamma, expit, gammaln, hyp2f1
 from clvxl.errors import InputError
 from clvxl.models._mle import ModelParams, as_column
@@ -195,6 +196,7 @@ def loglik(model: ModifiedBetaGeoModel, frequency, recency, T) -> np.ndarray:
     return _loglik_terms((model.r, model.alpha, model.a, model.b), x, t_x, big_t)
 
 
+@remembered
 def fit(
     frequency,
     recency,

@@ -35,6 +35,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from clvxl._runtime.memo import remembered
 from clvxl._runtime.scipy_lean import expit, gammaln, hyp2f1
 from clvxl.errors import ModelError
 from clvxl.models._mle import (
@@ -176,6 +177,7 @@ def loglik(model: ParetoNBDModel, frequency, recency, T) -> np.ndarray:
     return _loglik_terms((model.r, model.alpha, model.s, model.beta), x, t_x, big_t)
 
 
+@remembered
 def fit(
     frequency,
     recency,

@@ -32,6 +32,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from clvxl._runtime.memo import remembered
 from clvxl._runtime.scipy_lean import betaln, hyp2f1
 from clvxl.errors import InputError, ModelError
 from clvxl.models._mle import ModelParams, as_column, fit_mle
@@ -79,6 +80,7 @@ class ShiftedBetaGeoModel(ModelParams):
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
 
 
+@remembered
 def fit(survivors) -> ShiftedBetaGeoModel:
     """Fit sBG to the number still subscribed at the start of each period.
 
