@@ -2857,8 +2857,10 @@ def gen_fit(seed: int, keep: frozenset[int] | None = None) -> Case:
             row["weights"] = -3
         elif name == "fit:empty-cell":
             row[r.choice(["frequency", "recency", "T"])] = ""
-        elif name == "fit:missing-column":
-            columns.remove(r.choice(["recency", "monetary"]))
+        elif name == "fit:missing-column":  # drawn twice: the other column, if left
+            present = [c for c in ("recency", "monetary") if c in columns]
+            if present:
+                columns.remove(r.choice(present))
         elif name == "fit:frequency-too-big":
             row["frequency"] = row["T"] + 10
     if model == "bgbb":
