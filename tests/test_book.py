@@ -227,16 +227,29 @@ def test_a_block_holds_the_cells_excel_takes():
             "clv": [1.5, np.nan, -2.0],
             "segment": pd.Categorical(["Loyal", None, "Loyal"]),
             "alive": [True, False, True],
+            "visits": pd.array([4, None, 6], dtype="Int64"),
+            "gap": pd.to_timedelta([1, None, 2], unit="D"),
         }
     )
     grid = sheet_grid([Item(0, block=Block(None, frame))], "weeks")
     cells = grid[1:].tolist()
+    day = pd.Timedelta(days=1)
     assert cells == [
-        ["a", datetime(2024, 1, 2), 3, 5, 1.5, "Loyal", True],
-        [None, None, 1, 1, None, None, False],
-        ["c", datetime(2024, 1, 2), 2, 2, -2.0, "Loyal", True],
+        ["a", datetime(2024, 1, 2), 3, 5, 1.5, "Loyal", True, 4, day],
+        [None, None, 1, 1, None, None, False, None, None],
+        ["c", datetime(2024, 1, 2), 2, 2, -2.0, "Loyal", True, 6, 2 * day],
     ]
-    assert [type(c) for c in cells[0]] == [str, datetime, int, int, float, str, bool]
+    assert [type(c) for c in cells[0]] == [
+        str,
+        datetime,
+        int,
+        int,
+        float,
+        str,
+        bool,
+        int,
+        pd.Timedelta,
+    ]
 
 
 def cells(*values) -> np.ndarray:
@@ -317,3 +330,35 @@ def test_typing_a_column_in_one_go_equals_pandas_inference(values):
         patch.setattr(addin, "_CONVERSIONS", {})  # every column through pandas' inference
         inferred = typed_column(column)
     pd.testing.assert_series_equal(fast, inferred, check_exact=True)
+
+
+def test_a_long_block_holds_every_cell(monkeypatch):
+    monkeypatch.setattr(addin, "_ROWS_AT_A_TIME", 7)  # four stretches of 7 rows and one of 1
+    n = 29
+    frame = pd.DataFrame(
+        {
+            "clv": np.where(np.arange(n) % 4 == 3, np.nan, np.arange(n) / 2),
+            "orders": np.arange(n),
+            "customer_id": pd.Series([f"c{i}" if i % 5 else None for i in range(n)], dtype="str"),
+            "segment": pd.Categorical(["Loyal" if i % 2 else None for i in range(n)]),
+        }
+    )
+    grid = sheet_grid([Item(2, block=Block("Top customers", frame))], "weeks")
+    assert grid[:4].tolist() == [
+        [None] * 4,
+        [None] * 4,
+        ["Top customers", None, None, None],
+        ["Predicted CLV", "Orders", "Customer", "Segment"],
+    ]
+    expected = [
+        [
+            None if i % 4 == 3 else i / 2,
+            i,
+            f"c{i}" if i % 5 else None,
+            "Loyal" if i % 2 else None,
+        ]
+        for i in range(n)
+    ]
+    assert grid[4:].tolist() == expected
+    assert {type(row[0]) for row in grid[4:]} == {float, type(None)}
+    assert {type(row[1]) for row in grid[4:]} == {int}

