@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import python_calamine as pc
+from hypothesis import given
+from hypothesis import strategies as st
 from xlwings.conversion.numpy_conv import NumpyArrayConverter
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from clvxl.cli import main  # noqa: E402
 from clvxl.customers import CUSTOMER_COLUMNS  # noqa: E402
-from clvxl.excel.addin import sheet_grid  # noqa: E402
+from clvxl.excel import addin  # noqa: E402
+from clvxl.excel.addin import sheet_grid, typed_column, typed_columns  # noqa: E402
 from clvxl.excel.book import FileBook, recalc_book  # noqa: E402
 from clvxl.excel.layout import OWNED_SHEETS, Block, Item  # noqa: E402
 from clvxl_addin import XlwingsBook  # noqa: E402
@@ -224,13 +227,138 @@ def test_a_block_holds_the_cells_excel_takes():
             "clv": [1.5, np.nan, -2.0],
             "segment": pd.Categorical(["Loyal", None, "Loyal"]),
             "alive": [True, False, True],
+            "visits": pd.array([4, None, 6], dtype="Int64"),
+            "gap": pd.to_timedelta([1, None, 2], unit="D"),
         }
     )
     grid = sheet_grid([Item(0, block=Block(None, frame))], "weeks")
     cells = grid[1:].tolist()
+    day = pd.Timedelta(days=1)
     assert cells == [
-        ["a", datetime(2024, 1, 2), 3, 5, 1.5, "Loyal", True],
-        [None, None, 1, 1, None, None, False],
-        ["c", datetime(2024, 1, 2), 2, 2, -2.0, "Loyal", True],
+        ["a", datetime(2024, 1, 2), 3, 5, 1.5, "Loyal", True, 4, day],
+        [None, None, 1, 1, None, None, False, None, None],
+        ["c", datetime(2024, 1, 2), 2, 2, -2.0, "Loyal", True, 6, 2 * day],
     ]
-    assert [type(c) for c in cells[0]] == [str, datetime, int, int, float, str, bool]
+    assert [type(c) for c in cells[0]] == [
+        str,
+        datetime,
+        int,
+        int,
+        float,
+        str,
+        bool,
+        int,
+        pd.Timedelta,
+    ]
+
+
+def cells(*values) -> np.ndarray:
+    """A column as xlwings hands it over: an object array."""
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
+def test_excel_columns_are_typed_by_their_cells():
+    frame = typed_columns(
+        np.array(
+            [
+                ["order_id ", "customer_id", "order_date", "amount", "note", None],
+                ["O1", 123.0, datetime(2024, 1, 2, 3, 4, 5, 6), 9.5, "a", True],
+                [None, None, None, None, 1.5, None],
+                ["O3", 7.0, datetime(2024, 2, 1), -0.25, None, False],
+            ],
+            dtype=object,
+        )
+    )
+    assert frame.columns.tolist() == ["order_id", "customer_id", "order_date", "amount", "note", ""]
+    assert frame.dtypes.astype(str).tolist() == [
+        "str",
+        "Int64",
+        "datetime64[us]",
+        "float64",
+        "object",
+        "object",
+    ]
+    assert frame["order_id"].tolist()[::2] == ["O1", "O3"] and pd.isna(frame["order_id"][1])
+    assert frame["customer_id"].tolist() == [123, pd.NA, 7]
+    assert frame["order_date"].tolist() == [
+        pd.Timestamp(2024, 1, 2, 3, 4, 5, 6),
+        pd.NaT,
+        pd.Timestamp(2024, 2, 1),
+    ]
+    assert frame["amount"].tolist()[::2] == [9.5, -0.25] and np.isnan(frame["amount"][1])
+    # A mixed column keeps every value as it was, of its own type.
+    assert [(type(v), v) for v in frame["note"]] == [(str, "a"), (float, 1.5), (type(None), None)]
+    assert frame[""].tolist() == [True, None, False]
+
+
+def test_a_column_excel_cannot_type_in_one_go_keeps_what_pandas_infers():
+    aware = typed_column(cells(datetime(2024, 1, 2, tzinfo=timezone.utc), None))
+    assert str(aware.dtype) == "datetime64[us, UTC]"
+    assert aware[0] == pd.Timestamp("2024-01-02", tz="UTC") and aware[1] is pd.NaT
+    text_numbers = typed_column(cells("12.5", 3.0, None))
+    assert text_numbers.dtype == object and text_numbers.tolist() == ["12.5", 3.0, None]
+    assert typed_column(cells(None, None)).tolist() == [None, None]
+    assert typed_column(cells(2.0**53, 1.0)).dtype == np.float64  # past exact integers
+    assert len(typed_column(cells())) == 0
+
+
+EXCEL_CELLS = st.one_of(
+    st.floats(),
+    st.text(max_size=3),
+    st.datetimes(),
+    st.datetimes(timezones=st.just(timezone.utc)),
+    st.booleans(),
+    st.integers(-(2**60), 2**60),
+)
+
+
+@given(
+    st.one_of(
+        # a column of one kind with empty cells, the common case
+        EXCEL_CELLS.flatmap(
+            lambda first: st.lists(st.one_of(st.none(), st.from_type(type(first))), max_size=8)
+        ),
+        st.lists(st.one_of(st.none(), EXCEL_CELLS), max_size=8),
+    )
+)
+def test_typing_a_column_in_one_go_equals_pandas_inference(values):
+    column = cells(*values)
+    fast = typed_column(column)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(addin, "_CONVERSIONS", {})  # every column through pandas' inference
+        inferred = typed_column(column)
+    pd.testing.assert_series_equal(fast, inferred, check_exact=True)
+
+
+def test_a_long_block_holds_every_cell(monkeypatch):
+    monkeypatch.setattr(addin, "_ROWS_AT_A_TIME", 7)  # four stretches of 7 rows and one of 1
+    n = 29
+    frame = pd.DataFrame(
+        {
+            "clv": np.where(np.arange(n) % 4 == 3, np.nan, np.arange(n) / 2),
+            "orders": np.arange(n),
+            "customer_id": pd.Series([f"c{i}" if i % 5 else None for i in range(n)], dtype="str"),
+            "segment": pd.Categorical(["Loyal" if i % 2 else None for i in range(n)]),
+        }
+    )
+    grid = sheet_grid([Item(2, block=Block("Top customers", frame))], "weeks")
+    assert grid[:4].tolist() == [
+        [None] * 4,
+        [None] * 4,
+        ["Top customers", None, None, None],
+        ["Predicted CLV", "Orders", "Customer", "Segment"],
+    ]
+    expected = [
+        [
+            None if i % 4 == 3 else i / 2,
+            i,
+            f"c{i}" if i % 5 else None,
+            "Loyal" if i % 2 else None,
+        ]
+        for i in range(n)
+    ]
+    assert grid[4:].tolist() == expected
+    assert {type(row[0]) for row in grid[4:]} == {float, type(None)}
+    assert {type(row[1]) for row in grid[4:]} == {int}

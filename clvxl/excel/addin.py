@@ -14,8 +14,11 @@ Transactions is only read. Any clvxl error is shown in a message box, in words.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from clvxl.errors import ClvxlError
 from clvxl.excel import layout
@@ -25,7 +28,7 @@ from clvxl.recalc import RecalcResult
 from clvxl.sources import RawLog
 from clvxl.sources.package import cell_name
 
-__all__ = ["XlwingsBook", "main", "sheet_grid", "typed_columns"]
+__all__ = ["XlwingsBook", "main", "sheet_grid", "typed_column", "typed_columns"]
 
 _EXACT = 2.0**53  # floats up to here hold every integer exactly
 
@@ -43,7 +46,8 @@ def typed_columns(values: np.ndarray) -> pd.DataFrame:
     Returns
     -------
     DataFrame, shape (n_rows, n_columns)
-        Columns named by the header (stripped; an empty header cell is ``""``).
+        Columns named by the header (stripped; an empty header cell is ``""``); each
+        column typed as pandas infers it (:func:`typed_column`).
 
     Examples
     --------
@@ -53,39 +57,109 @@ def typed_columns(values: np.ndarray) -> pd.DataFrame:
     (['Int64', 'float64'], [123, <NA>])
     """
     header = [("" if h is None else str(h)).strip() for h in values[0]]
-    columns = {}
-    for i, name in enumerate(header):
-        column = pd.Series(values[1:, i]).infer_objects()
-        if pd.api.types.is_float_dtype(column.dtype):
-            finite = column.to_numpy()[np.isfinite(column.to_numpy())]
-            if len(finite) and (finite == np.round(finite)).all() and np.abs(finite).max() < _EXACT:
-                column = column.astype("Int64")
-        columns[name] = column
+    columns = {name: typed_column(values[1:, i]) for i, name in enumerate(header)}
     return pd.DataFrame(columns)
 
 
-def _fill(target: np.ndarray, values: pd.Series) -> None:
-    """Put one column into ``target`` (an object array of its length) as the cells Excel
-    takes: None for missing, datetimes as ``datetime``, numbers as Python numbers.
+#: The one conversion for a column whose cells are all of one type (or empty), as
+#: Excel hands them over: each equals pandas' inference on such cells and skips its
+#: pass that looks at every cell's type again (1,000,000 dates: 0.05 s instead of 0.09 s).
+_CONVERSIONS = {
+    str: lambda cells: pd.Series(pa.array(cells, type=pa.large_string()), dtype="str"),
+    float: lambda cells: pd.Series(cells, dtype="float64"),
+    datetime: lambda cells: pd.Series(cells, dtype="datetime64[us]"),
+}
+
+
+def _one_type(cells: np.ndarray, kind: type) -> pd.Series | None:
+    """``cells``, all of type ``kind`` or None, by its conversion; None when it has none
+    or refuses them (time-zone-aware dates: pandas' inference keeps their zone)."""
+    convert = _CONVERSIONS.get(kind)
+    try:
+        return None if convert is None else convert(cells)
+    except ValueError:
+        return None
+
+
+def typed_column(cells: np.ndarray) -> pd.Series:
+    """One column of Excel's values, typed as ``pd.Series(cells).infer_objects()``
+    types it, whole-number floats then as ``Int64``.
+
+    A column of text, of numbers or of dates (and empty cells) takes one conversion;
+    any other column (mixed types, booleans, time-zone-aware dates) pandas' inference.
+
+    Parameters
+    ----------
+    cells : ndarray of object, shape (n_rows,)
+        The column's values below its header, None for an empty cell.
+
+    Returns
+    -------
+    Series, shape (n_rows,)
+        ``str``, ``float64``, ``Int64`` or ``datetime64[us]`` for such columns; what
+        pandas infers otherwise (``object`` for a mixed column, values as they were).
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> cells = np.array([datetime(2024, 1, 2), None], dtype=object)
+    >>> typed_column(cells).tolist()
+    [Timestamp('2024-01-02 00:00:00'), NaT]
+    >>> typed_column(np.array(["a", 1.5, None], dtype=object)).tolist()
+    ['a', 1.5, None]
+    """
+    kinds = set(map(type, cells)) - {type(None)}  # one pass in C, no Python per cell
+    column = _one_type(cells, kinds.pop()) if len(kinds) == 1 else None
+    if column is None:
+        column = pd.Series(cells).infer_objects()
+    if pd.api.types.is_float_dtype(column.dtype):
+        numbers = column.to_numpy()
+        finite = numbers[np.isfinite(numbers)]
+        if len(finite) and (finite == np.round(finite)).all() and np.abs(finite).max() < _EXACT:
+            column = column.astype("Int64")
+    return column
+
+
+#: Rows of a table put into its block at a time: every column of a stretch of rows goes
+#: in while those rows are in the CPU cache (320,000 customers' 23 columns: 0.15 s
+#: instead of 0.18 s column after column down the whole block).
+_ROWS_AT_A_TIME = 16384
+
+
+def _fill(target: np.ndarray, frame: pd.DataFrame) -> None:
+    """Put a table into ``target`` (an object array of its shape) as the cells Excel
+    takes: None for missing, datetimes as ``datetime``, numbers as Python numbers."""
+    columns = [_column_cells(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    for start in range(0, len(frame), _ROWS_AT_A_TIME):
+        rows = slice(start, start + _ROWS_AT_A_TIME)
+        for i, values in enumerate(columns):
+            target[rows, i] = values[rows]
+    for i, values in enumerate(columns):
+        if values.dtype.kind == "f":
+            missing = np.isnan(values)
+            if missing.any():
+                target[missing, i] = None
+
+
+def _column_cells(values: pd.Series) -> np.ndarray:
+    """One column as an array whose values are Excel's cells once put into an object
+    array: numbers as they are, the rest as objects (None for missing).
 
     Dates and categories hold few distinct values (days, segment names): each is made
-    a Python object once and taken by its code; numbers go in as one numpy assignment.
+    a Python object once and taken by its code.
     """
     dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return values.to_numpy()
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         codes, uniques = pd.factorize(values)
         if isinstance(uniques, pd.DatetimeIndex):
             uniques = uniques.to_pydatetime()
         # a missing value's code is -1: it takes the None appended last
-        target[:] = np.append(np.asarray(uniques, dtype=object), None)[codes]
-    elif isinstance(dtype, np.dtype) and dtype.kind in "biuf":
-        numbers = values.to_numpy()
-        target[:] = numbers
-        if dtype.kind == "f":
-            target[np.isnan(numbers)] = None
-    else:
-        target[:] = values.astype(object).to_numpy()
-        target[values.isna().to_numpy()] = None
+        return np.append(np.asarray(uniques, dtype=object), None)[codes]
+    cells = values.to_numpy(dtype=object, copy=True)
+    cells[values.isna().to_numpy()] = None  # NaN, NA and NaT alike
+    return cells
 
 
 def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
@@ -112,7 +186,7 @@ def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
     """
     rows = max((item.row + item.height for item in items), default=0)
     width = max([len(item.block.frame.columns) for item in items if item.block is not None] + [2])
-    grid = np.full((rows, width), None, dtype=object)
+    grid = np.empty((rows, width), dtype=object)  # numpy fills an object array with None
     for item in items:
         if item.block is not None:
             row, frame = item.row, item.block.frame
@@ -120,8 +194,7 @@ def sheet_grid(items: list[layout.Item], unit: str) -> np.ndarray:
                 grid[row, 0] = item.block.title
                 row += 1
             grid[row, : frame.shape[1]] = [layout.label(c, unit) for c in frame.columns]
-            for i, column in enumerate(frame.columns):
-                _fill(grid[row + 1 : row + 1 + len(frame), i], frame[column])
+            _fill(grid[row + 1 : row + 1 + len(frame), : frame.shape[1]], frame)
         elif item.pairs:
             for i, (name, value) in enumerate(item.pairs):
                 grid[item.row + i, :2] = [name, None if pd.isna(value) else float(value)]
