@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from clvxl.cli import main  # noqa: E402
 from clvxl.customers import CUSTOMER_COLUMNS  # noqa: E402
+from clvxl.errors import InputError  # noqa: E402
 from clvxl.excel import addin  # noqa: E402
 from clvxl.excel.addin import sheet_grid, typed_column, typed_columns  # noqa: E402
 from clvxl.excel.book import FileBook, recalc_book  # noqa: E402
@@ -302,6 +303,30 @@ def test_a_column_excel_cannot_type_in_one_go_keeps_what_pandas_infers():
     assert typed_column(cells(None, None)).tolist() == [None, None]
     assert typed_column(cells(2.0**53, 1.0)).dtype == np.float64  # past exact integers
     assert len(typed_column(cells())) == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "text", "place"),
+    [
+        (0, 1, "Kunde\ud800", "row 4, header 2"),  # the table's header on sheet row 4
+        (2, 1, "Mü\ud800", "row 6, column 'customer'"),  # a column of text
+        (3, 2, "2024-01-0\udc00", "row 7, column 'date'"),  # text among dates
+    ],
+)
+def test_a_broken_character_in_excels_text_is_refused_naming_its_cell(row, column, text, place):
+    grid = np.array(
+        [["order", "customer", "date"], ["1", "A", datetime(2024, 1, 1)],
+         ["2", "B", datetime(2024, 1, 2)], ["3", "C", datetime(2024, 1, 3)]],
+        dtype=object,
+    )  # fmt: skip
+    grid[row, column] = text
+    shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    with pytest.raises(InputError) as refused:
+        typed_columns(grid, first_row=5)
+    assert str(refused.value) == (
+        f"{place}: the text {shown} holds a broken character (half of a UTF-16 pair, which "
+        "no file can hold); retype the cell"
+    )
 
 
 EXCEL_CELLS = st.one_of(

@@ -14,13 +14,15 @@ Transactions is only read. Any clvxl error is shown in a message box, in words.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from clvxl.errors import ClvxlError
+from clvxl.errors import ClvxlError, InputError
 from clvxl.excel import layout
 from clvxl.excel.book import recalc_book
 from clvxl.excel.workbook import SETTING_NAMES
@@ -33,7 +35,7 @@ __all__ = ["XlwingsBook", "main", "sheet_grid", "typed_column", "typed_columns"]
 _EXACT = 2.0**53  # floats up to here hold every integer exactly
 
 
-def typed_columns(values: np.ndarray) -> pd.DataFrame:
+def typed_columns(values: np.ndarray, first_row: int = 2) -> pd.DataFrame:
     """A 2-D array as Excel hands it over (header row first, None for empty cells) as a
     DataFrame with typed columns: numbers as floats (whole numbers as nullable
     integers, so ids such as 123.0 read as "123"), dates as datetimes, the rest as is.
@@ -42,12 +44,20 @@ def typed_columns(values: np.ndarray) -> pd.DataFrame:
     ----------
     values : ndarray of object, shape (1 + n_rows, n_columns)
         The table's range value, header row included.
+    first_row : int, default 2
+        The sheet row of the first row below the header, for messages.
 
     Returns
     -------
     DataFrame, shape (n_rows, n_columns)
         Columns named by the header (stripped; an empty header cell is ``""``); each
         column typed as pandas infers it (:func:`typed_column`).
+
+    Raises
+    ------
+    InputError
+        If a text cell holds a lone UTF-16 surrogate (half of a character, which Excel
+        can hold but no text file can), naming its row and column.
 
     Examples
     --------
@@ -57,8 +67,34 @@ def typed_columns(values: np.ndarray) -> pd.DataFrame:
     (['Int64', 'float64'], [123, <NA>])
     """
     header = [("" if h is None else str(h)).strip() for h in values[0]]
-    columns = {name: typed_column(values[1:, i]) for i, name in enumerate(header)}
+    _refuse_broken_text(header, (f"row {first_row - 1}, header {k}" for k in itertools.count(1)))
+    columns = {}
+    for i, name in enumerate(header):
+        cells = values[1:, i]
+        try:
+            columns[name] = column = typed_column(cells)
+        except UnicodeEncodeError:  # text that Arrow cannot hold
+            column = None
+        if column is None or column.dtype == object:  # text among other values
+            _refuse_broken_text(
+                cells, (f"row {r}, column {name!r}" for r in itertools.count(first_row))
+            )
     return pd.DataFrame(columns)
+
+
+def _refuse_broken_text(cells, places: Iterator[str]) -> None:
+    """An InputError for the first text in ``cells`` that cannot be written as UTF-8,
+    named by its place (``places``: one per cell, in order)."""
+    for place, cell in zip(places, cells, strict=False):  # places never run out
+        if isinstance(cell, str):
+            try:
+                cell.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = cell.encode("utf-8", "backslashreplace").decode("utf-8")
+                raise InputError(
+                    f"{place}: the text {shown} holds a broken character (half "
+                    "of a UTF-16 pair, which no file can hold); retype the cell"
+                ) from None
 
 
 #: The one conversion for a column whose cells are all of one type (or empty), as
@@ -83,30 +119,32 @@ def _one_type(cells: np.ndarray, kind: type) -> pd.Series | None:
 
 def typed_column(cells: np.ndarray) -> pd.Series:
     """One column of Excel's values, typed as ``pd.Series(cells).infer_objects()``
-    types it, whole-number floats then as ``Int64``.
+        types it, whole-number floats then as ``Int64``.
 
-    A column of text, of numbers or of dates (and empty cells) takes one conversion;
-    any other column (mixed types, booleans, time-zone-aware dates) pandas' inference.
+        A column of text, of numbers or of dates (and empty cells) takes one conversion;
+        any other column (mixed types, booleans, time-zone-aware dates) pandas' inference.
 
-    Parameters
-    ----------
-    cells : ndarray of object, shape (n_rows,)
-        The column's values below its header, None for an empty cell.
+        Parameters
+        ----------
+        cells : ndarray of object, shape (n_rows,)
+            The column's values below its header, None for an empty cell.
 
-    Returns
-    -------
-    Series, shape (n_rows,)
-        ``str``, ``float64``, ``Int64`` or ``datetime64[us]`` for such columns; what
-        pandas infers otherwise (``object`` for a mixed column, values as they were).
+        Returns
+        -------
+        Series, shape (n_rows,)
+            ``str``, ``float64``, ``Int64`` or ``datetime64[us]`` for such columns; what
+            pandas infers otherwise (``object`` for a mixed column, values as they were).
 
-    Examples
-    --------
-    >>> from datetime import datetime
-    >>> cells = np.array([datetime(2024, 1, 2), None], dtype=object)
-    >>> typed_column(cells).tolist()
-    [Timestamp('2024-01-02 00:00:00'), NaT]
-    >>> typed_column(np.array(["a", 1.5, None], dtype=object)).tolist()
-    ['a', 1.5, None]
+        Examples
+        --------
+        >>> import itertools
+    from collections.abc import Iterator
+    from datetime import datetime
+        >>> cells = np.array([datetime(2024, 1, 2), None], dtype=object)
+        >>> typed_column(cells).tolist()
+        [Timestamp('2024-01-02 00:00:00'), NaT]
+        >>> typed_column(np.array(["a", 1.5, None], dtype=object)).tolist()
+        ['a', 1.5, None]
     """
     kinds = set(map(type, cells)) - {type(None)}  # one pass in C, no Python per cell
     column = _one_type(cells, kinds.pop()) if len(kinds) == 1 else None
@@ -229,8 +267,9 @@ class XlwingsBook:
                 "Table Name)"
             ) from None
         values = table.range.options(np.array, ndim=2, dtype=object, empty=None).value
+        first_row = table.range.row + 1
         return RawLog.from_frame(
-            typed_columns(values), "the Transactions table", table.range.row + 1
+            typed_columns(values, first_row), "the Transactions table", first_row
         )
 
     def settings(self) -> dict[str, object]:
