@@ -330,7 +330,7 @@ class _Encoded:
     """The clean log encoded for the engine, and what cleaning reported."""
 
     log: EngineLog
-    clean: pd.DataFrame | None  # the clean transactions, for the cohort table
+    clean: pd.DataFrame | None  # the coded purchases, for the cohort table
     holdout: bool
     rejected: pd.DataFrame
     notes: tuple[str, ...]
@@ -359,7 +359,7 @@ def _encode(
 ) -> _Encoded:
     log = clean_transactions(raw, **cleaning)
     engine_log = EngineLog.from_clean(log.table, engine, spark_master)
-    clean = log.transactions if "cohorts" in tables else None
+    clean = log.coded_purchases if "cohorts" in tables else None
     return _Encoded(engine_log, clean, "holdout" in tables, log.rejected, log.notes)
 
 

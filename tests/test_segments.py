@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy.stats import rankdata
 
 from clvxl.analytics import cohorts, rfm, tiers
+from clvxl.clean import clean_transactions
 from clvxl.errors import InputError
 
 # The whole (R, FM) map of the documented rule order; FM = (F + M) / 2 in steps of 0.5.
@@ -121,6 +122,32 @@ def test_cohorts_hand_worked():
     retention = cohorts.cohort_retention(tx)
     assert retention.loc["2024-01-01", "size"] == 2
     assert retention.loc["2024-01-01", 2] == 0.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "Ä", "0042", "c d"]), st.integers(0, 120),
+                  st.sampled_from([10.0, -5.0, 0.0, 3.25])),
+        min_size=1, max_size=40,
+    )
+)  # fmt: skip
+def test_cohorts_of_the_coded_purchases_equal_those_of_the_transactions(lines):
+    """The recalculation counts cohorts on customer codes, not their text: the same table."""
+    raw = pd.DataFrame(
+        {
+            "customer": [c for c, _, _ in lines],
+            "date": [
+                str(pd.Timestamp("2024-01-01") + pd.Timedelta(days=d))[:10] for _, d, _ in lines
+            ],
+            "amount": [str(a) for _, _, a in lines],
+        }
+    )
+    log = clean_transactions(raw)
+    for metric in ("customers", "revenue"):
+        by_text = cohorts.cohort_table(log.transactions, metric)
+        by_code = cohorts.cohort_table(log.coded_purchases, metric)
+        pd.testing.assert_frame_equal(by_code, by_text)
 
 
 @settings(max_examples=200, deadline=None)

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clvxl._runtime.arrow import text_array
+from clvxl._runtime.arrow import one_array, text_array
 from clvxl._runtime.memory import release_memory
 from clvxl.clean._idcodes import IdCodes
 from clvxl.clean.columns import find_columns, gross_column
@@ -101,6 +101,19 @@ class CleanLog:
             else:
                 out[name] = column.to_numpy()
         return pd.DataFrame(out)
+
+    @property
+    def coded_purchases(self) -> pd.DataFrame:
+        """``customer_id`` as each id's code (equal ids, equal codes), ``date`` and
+        ``amount``: what counting customers needs (the cohort table), without turning a
+        million codes back into their text as :attr:`transactions` does."""
+        return pd.DataFrame(
+            {
+                "customer_id": one_array(self.table.column("customer_id")).indices.to_numpy(),
+                "date": (DAY_ZERO + self.table.column("day").to_numpy()).astype("datetime64[ns]"),
+                "amount": self.table.column("amount").to_numpy(),
+            }
+        )
 
 
 def clean_transactions(
