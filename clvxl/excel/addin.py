@@ -72,13 +72,14 @@ def typed_columns(values: np.ndarray, first_row: int = 2) -> pd.DataFrame:
     for i, name in enumerate(header):
         cells = values[1:, i]
         try:
-            columns[name] = column = typed_column(cells)
-        except UnicodeEncodeError:  # text that Arrow cannot hold
+            column = typed_column(cells)
+        except UnicodeEncodeError:  # text that Arrow cannot hold: named below
             column = None
         if column is None or column.dtype == object:  # text among other values
             _refuse_broken_text(
                 cells, (f"row {r}, column {name!r}" for r in itertools.count(first_row))
             )
+        columns[name] = typed_column(cells) if column is None else column
     return pd.DataFrame(columns)
 
 
@@ -119,32 +120,30 @@ def _one_type(cells: np.ndarray, kind: type) -> pd.Series | None:
 
 def typed_column(cells: np.ndarray) -> pd.Series:
     """One column of Excel's values, typed as ``pd.Series(cells).infer_objects()``
-        types it, whole-number floats then as ``Int64``.
+    types it, whole-number floats then as ``Int64``.
 
-        A column of text, of numbers or of dates (and empty cells) takes one conversion;
-        any other column (mixed types, booleans, time-zone-aware dates) pandas' inference.
+    A column of text, of numbers or of dates (and empty cells) takes one conversion;
+    any other column (mixed types, booleans, time-zone-aware dates) pandas' inference.
 
-        Parameters
-        ----------
-        cells : ndarray of object, shape (n_rows,)
-            The column's values below its header, None for an empty cell.
+    Parameters
+    ----------
+    cells : ndarray of object, shape (n_rows,)
+        The column's values below its header, None for an empty cell.
 
-        Returns
-        -------
-        Series, shape (n_rows,)
-            ``str``, ``float64``, ``Int64`` or ``datetime64[us]`` for such columns; what
-            pandas infers otherwise (``object`` for a mixed column, values as they were).
+    Returns
+    -------
+    Series, shape (n_rows,)
+        ``str``, ``float64``, ``Int64`` or ``datetime64[us]`` for such columns; what
+        pandas infers otherwise (``object`` for a mixed column, values as they were).
 
-        Examples
-        --------
-        >>> import itertools
-    from collections.abc import Iterator
-    from datetime import datetime
-        >>> cells = np.array([datetime(2024, 1, 2), None], dtype=object)
-        >>> typed_column(cells).tolist()
-        [Timestamp('2024-01-02 00:00:00'), NaT]
-        >>> typed_column(np.array(["a", 1.5, None], dtype=object)).tolist()
-        ['a', 1.5, None]
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> cells = np.array([datetime(2024, 1, 2), None], dtype=object)
+    >>> typed_column(cells).tolist()
+    [Timestamp('2024-01-02 00:00:00'), NaT]
+    >>> typed_column(np.array(["a", 1.5, None], dtype=object)).tolist()
+    ['a', 1.5, None]
     """
     kinds = set(map(type, cells)) - {type(None)}  # one pass in C, no Python per cell
     column = _one_type(cells, kinds.pop()) if len(kinds) == 1 else None
