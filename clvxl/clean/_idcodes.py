@@ -26,6 +26,10 @@ class IdCodes:
     Between batches a row is kept as its bucket and its place among the bucket's ids
     (5 bytes); :meth:`finish` turns those into codes and writes the dictionary once,
     bucket by bucket, so neither is ever held twice.
+
+    While every batch's ids are distinct (order ids, one per line), each batch and
+    bucket tries :func:`dictionary_encode`'s fast path; after the first batch with a
+    repeat (customer ids) the rest go straight to the hash table.
     """
 
     BUCKETS = 16
@@ -36,6 +40,7 @@ class IdCodes:
         self.sizes = np.zeros(self.BUCKETS, dtype=np.int64)
         self.rows: list[tuple[np.ndarray, np.ndarray]] = []
         self.whole: pa.DictionaryArray | None = None
+        self.distinct = True  # no batch so far had an id twice
 
     def add(self, ids: pa.Array) -> None:
         """Code one batch's ids (a string array); unless ``many``, the only batch."""
@@ -45,7 +50,8 @@ class IdCodes:
                 raise ValueError("ids of more than one batch need IdCodes(many=True)")
             self.whole = dictionary_encode(ids)
             return
-        encoded = dictionary_encode(ids)
+        encoded = dictionary_encode(ids) if self.distinct else pc.dictionary_encode(ids)
+        self.distinct = self.distinct and len(encoded.dictionary) == len(ids)
         bucket = _buckets(encoded.dictionary, self.BUCKETS)
         local = np.empty(len(bucket), dtype=np.int32)
         for k in range(self.BUCKETS):
@@ -64,7 +70,7 @@ class IdCodes:
         code_of = np.empty(int(self.sizes.sum()), dtype=np.int32)  # bucket's id -> code
         dictionary = _StringsWriter(self.values)
         for k in range(self.BUCKETS):
-            unique, indices = _unique(self.values[k])
+            unique, indices = _unique(self.values[k], self.distinct)
             self.values[k] = []
             code_of[starts[k] : starts[k] + self.sizes[k]] = indices + dictionary.count
             dictionary.append(unique)
@@ -95,11 +101,13 @@ def dictionary_encode(ids: pa.Array) -> pa.DictionaryArray:
     return pc.dictionary_encode(ids)
 
 
-def _unique(parts: list[pa.Array]) -> tuple[pa.Array, np.ndarray]:
-    """The distinct strings of ``parts`` (one after the other), and the index of each."""
+def _unique(parts: list[pa.Array], distinct: bool) -> tuple[pa.Array, np.ndarray]:
+    """The distinct strings of ``parts`` (one after the other), and the index of each;
+    ``distinct``: the parts are likely distinct together too (worth the fast path)."""
     if len(parts) == 1:  # one batch's distinct ids: already distinct
         return parts[0], np.arange(len(parts[0]))
-    encoded = dictionary_encode(pa.concat_arrays(parts) if parts else pa.array([], pa.string()))
+    strings = pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+    encoded = dictionary_encode(strings) if distinct else pc.dictionary_encode(strings)
     return encoded.dictionary, encoded.indices.to_numpy()
 
 
