@@ -193,3 +193,9 @@ def test_a_fresh_process_loads_no_scipy_package_and_scipy_still_works_after():
     assert out["bound"] == [True, True]
     assert out["ttest"] == pytest.approx(0.11808, abs=1e-5)  # t = sqrt(7) on 2 df
     assert out["fit"] == pytest.approx(3.0, abs=1e-6)
+
+
+def test_an_unverified_scipy_is_called_through_its_public_minimize(monkeypatch):
+    monkeypatch.setattr(scipy_lean, "LEAN", False)
+    result = assert_same(rosenbrock_and_gradient, np.array([-1.2, 1.0]), True, BOX, **OPTIONS)
+    assert result.success and np.allclose(result.x, [1.0, 1.0], atol=1e-6)

@@ -98,22 +98,22 @@ def _load_lean() -> tuple[types.ModuleType, types.ModuleType, str]:
     try:
         ufuncs = importlib.import_module("scipy.special._ufuncs")
         lbfgsb = importlib.import_module("scipy.optimize._lbfgsb")
-    finally:
+    finally:  # whatever loaded, bound to its package when that is imported for real
         for name, stand_in in stand_ins.items():
             if sys.modules.get(name) is stand_in:
                 del sys.modules[name]
-    loaded = set(sys.modules) - before
-    children = {
-        name: sorted(m for m in loaded if m.rpartition(".")[0] == name) for name in stand_ins
-    }
-    sys.meta_path.insert(0, _BindLoaded(children))
+        loaded = set(sys.modules) - before
+        children = {
+            name: sorted(m for m in loaded if m.rpartition(".")[0] == name) for name in stand_ins
+        }
+        sys.meta_path.insert(0, _BindLoaded(children))
     return ufuncs, lbfgsb, scipy.__version__
 
 
 try:
     _ufuncs, _lbfgsb, _version = _load_lean()
     LEAN = _version.startswith(VERIFIED)
-except ImportError:  # a scipy laid out otherwise: the public modules, as they are
+except (ImportError, AttributeError, OSError):  # laid out otherwise: the public modules
     LEAN = False
 if not LEAN:
     from scipy import special as _ufuncs
