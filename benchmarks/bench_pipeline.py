@@ -11,7 +11,9 @@ by round; peak is the process's maximum resident memory, in MiB):
   reading the log with pandas, ``summary_data_from_transaction_data``, BetaGeoFitter,
   GammaGammaFitter and 12-month ``customer_lifetime_value`` (writing nothing);
 - warm: the second and later calls in one process on the log read once: clvxl's
-  ``recalculate`` (the customer table) against the lifetimes steps above;
+  ``recalculate`` (the customer table) against the lifetimes steps above; clvxl reuses
+  the models it fitted on the same customers (:mod:`clvxl._runtime.memo`), and a third
+  row fits them afresh on every call, as lifetimes' steps do;
 - fit: ``clvxl fit bgnbd`` / ``paretonbd`` on 100,000 customers' summary as whole
   processes against lifetimes fitting the same file in a fresh process;
 - the workbook rows come from ``bench_workbook.py`` when it is there (:func:`workbook_rows`).
@@ -35,11 +37,14 @@ WORKBOOK_BENCH = HERE / "bench_workbook.py"
 
 _WARM = (
     "import json, sys, time\n"
+    "from clvxl._runtime.memo import forget_all\n"
     "from clvxl.recalc import recalculate\n"
     "from clvxl.sources import read_log\n"
     "raw = read_log(sys.argv[1])\n"
     "seconds = []\n"
     "for _ in range(int(sys.argv[2])):\n"
+    "    if sys.argv[3] == 'afresh':\n"
+    "        forget_all()\n"
     "    start = time.perf_counter()\n"
     "    result = recalculate(raw, sheets=False)\n"
     "    seconds.append(time.perf_counter() - start)\n"
@@ -110,26 +115,29 @@ def cold(rows: int, runs: int, with_lifetimes: bool) -> str:
     return row("cold `clvxl recalc`", f"{rows:,} rows", m)
 
 
-def warm(rows: int, calls: int) -> str:
-    """clvxl's and lifetimes' later calls in one process each: medians of the calls."""
+def warm(rows: int, calls: int, afresh: bool = False) -> str:
+    """clvxl's and lifetimes' later calls in one process each: medians of the calls
+    (``afresh``: clvxl fits its models again on each call instead of reusing them)."""
     path = log_file(rows)
-    ours = timed([sys.executable, "-c", _WARM, str(path), str(calls)])
-    theirs = timed(
-        [str(reference_python()), str(HERE / "_lifetimes_worker.py"), "warm", str(path)]
-    )
+    how = "afresh" if afresh else "reuse"
+    ours = timed([sys.executable, "-c", _WARM, str(path), str(calls), how])
+    theirs = timed([str(reference_python()), str(HERE / "_lifetimes_worker.py"), "warm", str(path)])
     mine = json.loads(ours["stdout"].strip().splitlines()[-1])
     yours = json.loads(theirs["stdout"].strip().splitlines()[-1])
     assert mine["customers"] == yours["customers"] and yours["finite"], (mine, yours)
     m = {"ours": statistics.median(mine["seconds"]), "theirs": statistics.median(yours["seconds"])}
     m["ratio"] = m["theirs"] / m["ours"]
-    return row("warm `recalculate` (later calls)", f"{rows:,} rows", m)
+    label = "fits made afresh" if afresh else "fits reused"
+    return row(f"warm `recalculate` (later calls, {label})", f"{rows:,} rows", m)
 
 
 def fit(model: str, customers: int, runs: int) -> str:
     path = summary_file(customers)
     ours = [sys.executable, "-m", "clvxl.cli", "fit", model, str(path), "--json"]
     theirs = [str(reference_python()), str(HERE / "_lifetimes_worker.py"), model, str(path)]
-    return row(f"`clvxl fit {model}` (process)", f"{customers:,} customers", rounds(ours, theirs, runs))
+    return row(
+        f"`clvxl fit {model}` (process)", f"{customers:,} customers", rounds(ours, theirs, runs)
+    )
 
 
 def workbook_rows() -> str | None:
@@ -158,6 +166,7 @@ def main() -> None:
     lines += [
         lambda: warm(100_000, 1 + 2 * args.runs),
         lambda: warm(1_000_000, 1 + 2 * args.runs),
+        lambda: warm(1_000_000, 1 + 2 * args.runs, afresh=True),
         lambda: fit("bgnbd", 100_000, args.runs),
         lambda: fit("paretonbd", 100_000, 1),  # lifetimes takes about 50 s a fit
     ]

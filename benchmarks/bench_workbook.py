@@ -9,7 +9,8 @@ whose Transactions sheet holds the seeded log (:mod:`generate_log`), median of
 :class:`clvxl.excel.addin.XlwingsBook` on a stand-in for xlwings' book that hands over
 Transactions as xlwings does (one 2-D object array, header first) and keeps what is
 written; the first call warms the process (imports, caches), the median of the next
-``repeat`` calls is the second click. What xlwings itself then does with each block (its
+``repeat`` calls is the second click (the models it fitted reused, as when only a
+setting changed; and fitted afresh, as when the log changed). What xlwings itself then does with each block (its
 numpy converter's ``tolist`` and its per-cell clean-up before the COM call) is not timed. :func:`refresh_seconds` and
 :func:`button_seconds` are what ``bench_pipeline.py`` calls for its table.
 """
@@ -131,9 +132,12 @@ def button_seconds(
     rows: int = 1_000_000,
     repeat: int = 3,
     sheets: tuple[str, ...] = ("Dashboard", "Customers", "Analysis", "Model"),
+    afresh: bool = False,
 ) -> dict:
     """The button's Python side on a warm process: median seconds of the second and
-    later clicks (``sheets``: the owned sheets the workbook has)."""
+    later clicks (``sheets``: the owned sheets the workbook has; ``afresh``: the models
+    fitted again on each click, as after a change of the log, instead of reused)."""
+    from clvxl._runtime.memo import forget_all
     from clvxl.excel.addin import XlwingsBook
     from clvxl.excel.book import recalc_book
 
@@ -142,6 +146,8 @@ def button_seconds(
     recalc_book(XlwingsBook(book))  # the first click: imports and caches
     times = []
     for _ in range(repeat):
+        if afresh:
+            forget_all()
         start = time.perf_counter()
         recalc_book(XlwingsBook(book))
         times.append(time.perf_counter() - start)
@@ -161,8 +167,12 @@ def main() -> None:
     print(
         f"workbook refresh, {refresh['rows']:,} rows: {refresh['seconds']:.2f} s, {refresh['peak_mb']:.0f} MiB"
     )
-    button = button_seconds(args.button_rows, args.repeat)
-    print(f"button's Python side, warm, {button['rows']:,} rows: {button['seconds']:.2f} s")
+    for afresh, what in ((False, "fits reused"), (True, "fits made afresh")):
+        button = button_seconds(args.button_rows, args.repeat, afresh=afresh)
+        print(
+            f"button's Python side, warm ({what}), {button['rows']:,} rows: "
+            f"{button['seconds']:.2f} s"
+        )
 
 
 if __name__ == "__main__":
