@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.stats import rankdata
 
@@ -132,6 +132,7 @@ def test_cohorts_hand_worked():
         min_size=1, max_size=40,
     )
 )  # fmt: skip
+@example(lines=[("a", 0, -5.0), ("a", 31, 10.0)])  # a refund a month before the purchase
 def test_cohorts_of_the_coded_purchases_equal_those_of_the_transactions(lines):
     """The recalculation counts cohorts on customer codes, not their text: the same table."""
     raw = pd.DataFrame(
@@ -144,10 +145,44 @@ def test_cohorts_of_the_coded_purchases_equal_those_of_the_transactions(lines):
         }
     )
     log = clean_transactions(raw)
-    for metric in ("customers", "revenue"):
-        by_text = cohorts.cohort_table(log.transactions, metric)
-        by_code = cohorts.cohort_table(log.coded_purchases, metric)
-        pd.testing.assert_frame_equal(by_code, by_text)
+    by_text = cohorts.cohort_table(log.transactions)
+    pd.testing.assert_frame_equal(cohorts.cohort_table(log.coded_purchases), by_text)
+    first = {}  # each customer's first purchase month
+    for customer, day, amount in lines:
+        if amount >= 0:
+            month = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=day)).to_period("M")
+            first[customer] = min(first.get(customer, month), month)
+    early = any(
+        a < 0
+        and c in first
+        and (pd.Timestamp("2024-01-01") + pd.Timedelta(days=d)).to_period("M") < first[c]
+        for c, d, a in lines
+    )
+    if early:  # a refund before the first purchase has no month: refused either way
+        for frame in (log.transactions, log.coded_purchases):
+            with pytest.raises(InputError, match="before the month of its first purchase"):
+                cohorts.cohort_table(frame, "revenue")
+    else:
+        revenue = cohorts.cohort_table(log.transactions, "revenue")
+        pd.testing.assert_frame_equal(cohorts.cohort_table(log.coded_purchases, "revenue"), revenue)
+
+
+def test_a_refund_before_the_first_purchase_is_refused_from_the_revenue_table():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "date": pd.to_datetime(["2024-01-20", "2024-02-05", "2024-01-02"]),
+            "amount": [-5.0, 10.0, 7.0],
+        }
+    )
+    with pytest.raises(InputError) as refused:
+        cohorts.cohort_table(tx, "revenue")
+    assert str(refused.value) == (
+        "customer 'a' has a refund of -5.00 on 2024-01-20, before the month of its first "
+        "purchase; a cohort's months start at the first purchase, so the revenue table has "
+        "no month for it (leave the refund out or date it when it was made)"
+    )
+    assert cohorts.cohort_table(tx).loc["2024-02-01"].iloc[0] == 1  # customers: a counted
 
 
 @settings(max_examples=200, deadline=None)

@@ -43,7 +43,9 @@ def cohort_table(transactions: pd.DataFrame, metric: str = "customers") -> pd.Da
     Raises
     ------
     InputError
-        If ``metric`` is neither ``"customers"`` nor ``"revenue"``.
+        If ``metric`` is neither ``"customers"`` nor ``"revenue"``; for ``"revenue"``,
+        if a refund is dated in a month before its customer's first purchase (the
+        cohort's months start there, so it has no cell), naming the first such line.
 
     Examples
     --------
@@ -82,6 +84,7 @@ def cohort_table(transactions: pd.DataFrame, metric: str = "customers") -> pd.Da
         pair_row = first[pairs // width] - start
         values = np.bincount(pair_row * width + pairs % width, minlength=width * width)
     else:
+        _refuse_early_refunds(transactions, known, age)
         values = np.bincount(
             row * width + age,
             weights=transactions["amount"].to_numpy()[known],
@@ -97,6 +100,19 @@ def cohort_table(transactions: pd.DataFrame, metric: str = "customers") -> pd.Da
     if metric == "customers":
         table[0] = table[0].astype(np.int64)
     return table
+
+
+def _refuse_early_refunds(transactions: pd.DataFrame, known: np.ndarray, age: np.ndarray) -> None:
+    """An InputError for the first line dated before its customer's first purchase month."""
+    early = np.flatnonzero(age < 0)
+    if len(early):
+        line = transactions.iloc[np.flatnonzero(known)[early[0]]]
+        raise InputError(
+            f"customer {line['customer_id']!r} has a refund of {line['amount']:,.2f} on "
+            f"{line['date']:%Y-%m-%d}, before the month of its first purchase; a cohort's "
+            "months start at the first purchase, so the revenue table has no month for it "
+            "(leave the refund out or date it when it was made)"
+        )
 
 
 def cohort_retention(transactions: pd.DataFrame) -> pd.DataFrame:
