@@ -44,6 +44,27 @@ def test_comment_lines_are_reported_as_bad_rows(tmp_path, capsys):
     assert code == 0 and "1 bad row set aside" in out
 
 
+@pytest.mark.parametrize(
+    ("lines", "row"),
+    [
+        # blank lines (two lone CRs) before the bad line, the file's line 7
+        (["customer,date,amount", "a,2024-01-02,1", "b,2024-01-05,2", "a,2024-02-01,3", "", "",
+          "   ,2024-01-03,5"], 7),
+        # a quoted note over two lines: the bad record starts on line 5
+        (["customer,date,amount,note", 'a,2024-01-02,1,"two', 'lines"', "b,2024-01-05,2,x",
+          "   ,2024-01-03,5,y"], 5),
+    ],
+)  # fmt: skip
+def test_an_old_mac_file_numbers_its_rows_by_its_own_lines(tmp_path, capsys, lines, row):
+    """Lines ended by a lone CR (old Mac exports): blank lines and fields over two lines
+    are found as in LF and CRLF files, so the bad row is named by its line (fuzzer, D42)."""
+    source = tmp_path / "log.csv"
+    source.write_bytes("\r".join(lines).encode() + b"\r")
+    code, _, err = run(capsys, source, tmp_path / "c.csv")
+    assert code == 2
+    assert f"row {row}, column 'customer': '   ' — expected a customer id (the cell is empty)" in err
+
+
 def test_an_order_exported_twice_is_reported_and_counted_once_with_dedupe(tmp_path, capsys):
     source = tmp_path / "log.csv"
     source.write_text(

@@ -56,10 +56,11 @@ class KnownDefect:
 
 
 def _oracle(customers: dict[str, list[Expected | None]], bad_rows: dict[int, tuple[str, ...]] | None = None,
-            labels: tuple[str, ...] = ()) -> Oracle:
+            labels: tuple[str, ...] = (), rows_known: bool = False) -> Oracle:
+    """``rows_known``: the keys of ``bad_rows`` are the file's own row numbers, checked as such."""
     return Oracle(
         customers={cid: (alternatives, labels) for cid, alternatives in customers.items()},
-        maybe=set(), bad_rows=bad_rows or {}, maybe_bad_rows={}, rows_known=False, has_orders=False,
+        maybe=set(), bad_rows=bad_rows or {}, maybe_bad_rows={}, rows_known=rows_known, has_orders=False,
     )
 
 
@@ -71,7 +72,8 @@ def _e(revenue: str, orders: int, first: dt.date, last: dt.date | None = None, f
 def recalc(name: str, text: str | bytes, *options: str, output: str = "out/customers.csv",
            customers: dict[str, list[Expected | None]] | None = None, expect: str = "either",
            input_name: str = "in/log.csv", extra: dict[str, object] | None = None,
-           bad_rows: dict[int, tuple[str, ...]] | None = None, memory: int | None = None) -> Case:
+           bad_rows: dict[int, tuple[str, ...]] | None = None, memory: int | None = None,
+           rows_known: bool = False) -> Case:
     """A ``clvxl recalc`` reproducer from a log's exact bytes."""
     data = text.encode() if isinstance(text, str) else text
     argv = ["recalc", input_name, "-o", output, *options]
@@ -80,7 +82,7 @@ def recalc(name: str, text: str | bytes, *options: str, output: str = "out/custo
         gen="known", seed=0, kind="recalc", argv=argv,
         files={"out": DIR, input_name: data, **(extra or {})}, inputs=[input_name], output=output,
         labels=[name], expect=expect,
-        oracle=None if customers is None else _oracle(customers, bad_rows, tuple(name.split("+"))),
+        oracle=None if customers is None else _oracle(customers, bad_rows, tuple(name.split("+")), rows_known),
         rejected=output.rsplit(".", 1)[0] + ".rejected.csv", on_error=on_error, memory=memory,
     )
 
@@ -267,6 +269,14 @@ KNOWN: list[KnownDefect] = [
         "D40", "a UTF-16 CSV (Excel's 'Unicode Text' export) is read as Latin-1: every value has NULs between its letters and every row is reported bad ('\\x001\\x007\\x005…')",
         ("valid-row-reported", "valid-refused"), r"", r"csv:utf16",
         lambda: recalc("csv:utf16", (HEAD + BASE).encode("utf-16"), customers=A_B, expect="succeed"),
+    ),
+    KnownDefect(
+        "D42", "an old-Mac CSV (lines ended by a lone CR) with blank lines numbers its rows without the blank lines: "
+        "an empty id on line 129 is reported as row 119 (blank lines were found by LF only)",
+        ("bad-row-unreported", "valid-row-reported"), r"", r"csv:cr",
+        lambda: recalc("csv:cr+csv:blank-lines+id:empty", (HEAD + BASE + "\n\n   ,2024-01-03,5.00\n").replace("\n", "\r"),
+                       "--on-error", "skip", customers=A_B, expect="succeed", bad_rows={7: ("id:empty",)},
+                       rows_known=True),
     ),
     # --- the output side ---------------------------------------------------------------
     KnownDefect(
@@ -467,7 +477,7 @@ FIXED = frozenset(
         # the reading layer: one date parser with its forms and range, one money rule per
         # column, time-zone offsets, tz-aware parquet, as-of values
         "D01", "D02", "D03", "D04", "D05", "D06", "D07", "D09", "D10", "D11", "D13",
-        "D20", "D23", "D40",
+        "D20", "D23", "D40", "D42",
         # refused now, in words, as the catalogue promises: a decimal comma among decimal
         # points, an id too long for a cell, an empty header into a workbook, a discount
         # rate of 100 %
