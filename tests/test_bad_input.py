@@ -4,6 +4,8 @@ the message, exit code 2, no traceback, the input byte-for-byte unchanged, no pa
 from __future__ import annotations
 
 import hashlib
+import itertools
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -63,6 +65,23 @@ def test_an_old_mac_file_numbers_its_rows_by_its_own_lines(tmp_path, capsys, lin
     code, _, err = run(capsys, source, tmp_path / "c.csv")
     assert code == 2
     assert f"row {row}, column 'customer': '   ' — expected a customer id (the cell is empty)" in err
+
+
+def test_an_empty_line_is_found_whatever_ends_the_lines():
+    """Every text of up to seven letters, CRs and LFs: an empty line is found exactly when
+    two line ends (CRLF, a lone CR or LF, as the csv reader reads them) follow each
+    other, and what follows it is the same."""
+    from clvxl.sources.raw import _blank_line_end
+
+    line_end = rb"(?:\r\n|\r(?!\n)|\n)"
+    definition = re.compile(line_end + line_end)
+    for size in range(1, 8):
+        for letters in itertools.product([b"a", b"\r", b"\n"], repeat=size):
+            text = b"x" + b"".join(letters) + b"y"
+            found, end = definition.search(text), _blank_line_end(text)
+            assert (found is None) == (end is None), text
+            if found is not None:
+                assert text[end:].strip(b"\r\n") == text[found.end() :].strip(b"\r\n"), text
 
 
 def test_an_order_exported_twice_is_reported_and_counted_once_with_dedupe(tmp_path, capsys):
