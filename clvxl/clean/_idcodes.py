@@ -50,7 +50,7 @@ class IdCodes:
                 raise ValueError("ids of more than one batch need IdCodes(many=True)")
             self.whole = dictionary_encode(ids)
             return
-        encoded = dictionary_encode(ids) if self.distinct else pc.dictionary_encode(ids)
+        encoded = dictionary_encode(ids, self.distinct)
         self.distinct = self.distinct and len(encoded.dictionary) == len(ids)
         bucket = _buckets(encoded.dictionary, self.BUCKETS)
         local = np.empty(len(bucket), dtype=np.int32)
@@ -85,8 +85,9 @@ class IdCodes:
         return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary.finish())
 
 
-def dictionary_encode(ids: pa.Array) -> pa.DictionaryArray:
-    """``pc.dictionary_encode(ids)`` (a string array), the same array.
+def dictionary_encode(ids: pa.Array, likely_distinct: bool = True) -> pa.DictionaryArray:
+    """``pc.dictionary_encode(ids)`` (a string array), the same array; ``likely_distinct``
+    False goes straight to Arrow's hash table.
 
     Ids that are all distinct (one order id per line, as most exports have) are their
     own dictionary, in order: telling that takes a sort of :func:`_fingerprints`
@@ -94,7 +95,12 @@ def dictionary_encode(ids: pa.Array) -> pa.DictionaryArray:
     with a repeat next to each other (lines of one order) go straight to the table.
     """
     n = len(ids)
-    if n > 1 and ids.null_count == 0 and not pc.any(pc.equal(ids[1:], ids[:-1])).as_py():
+    if (
+        likely_distinct
+        and n > 1
+        and ids.null_count == 0
+        and not pc.any(pc.equal(ids[1:], ids[:-1])).as_py()
+    ):
         prints = np.sort(_fingerprints(ids))
         if (prints[1:] != prints[:-1]).all():  # distinct fingerprints: distinct ids
             return pa.DictionaryArray.from_arrays(pa.array(np.arange(n, dtype=np.int32)), ids)
@@ -107,7 +113,7 @@ def _unique(parts: list[pa.Array], distinct: bool) -> tuple[pa.Array, np.ndarray
     if len(parts) == 1:  # one batch's distinct ids: already distinct
         return parts[0], np.arange(len(parts[0]))
     strings = pa.concat_arrays(parts) if parts else pa.array([], pa.string())
-    encoded = dictionary_encode(strings) if distinct else pc.dictionary_encode(strings)
+    encoded = dictionary_encode(strings, distinct)
     return encoded.dictionary, encoded.indices.to_numpy()
 
 
