@@ -95,7 +95,7 @@ class CleanLog:
         out = {}
         for name, column in zip(self.table.column_names, self.table.columns, strict=True):
             if name == "day":
-                out["date"] = (DAY_ZERO + column.to_numpy()).astype("datetime64[ns]")
+                out["date"] = _dates(column)
             elif pa.types.is_dictionary(column.type):
                 out[name] = column.cast(pa.string()).to_pandas().astype("str")
             else:
@@ -110,10 +110,15 @@ class CleanLog:
         return pd.DataFrame(
             {
                 "customer_id": one_array(self.table.column("customer_id")).indices.to_numpy(),
-                "date": (DAY_ZERO + self.table.column("day").to_numpy()).astype("datetime64[ns]"),
+                "date": _dates(self.table.column("day")),
                 "amount": self.table.column("amount").to_numpy(),
             }
         )
+
+
+def _dates(days: pa.ChunkedArray) -> np.ndarray:
+    """The clean table's day numbers as dates (``datetime64[ns]``)."""
+    return (DAY_ZERO + days.to_numpy()).astype("datetime64[ns]")
 
 
 def clean_transactions(
@@ -268,9 +273,7 @@ _PIECE_ROWS = 250_000
 
 def _votes(log: RawLog, roles: dict[str, str]) -> dict[str, tuple[int, int]]:
     """Each money column's votes for a decimal comma and a decimal point."""
-    return {
-        roles[r]: money_votes(log.table[roles[r]]) for r in _MONEY_ROLES if r in roles
-    }
+    return {roles[r]: money_votes(log.table[roles[r]]) for r in _MONEY_ROLES if r in roles}
 
 
 def _conventions(
@@ -397,7 +400,10 @@ def _left_out(
     placeholder = pc.is_in(ids, pa.array(PLACEHOLDER_IDS)).to_numpy(zero_copy_only=False) & ~out
     if placeholder.any():
         shown = ", ".join(sorted(set(data["customer_id"][placeholder])))
-        out |= left.take(f"{{unit}} with a placeholder customer id ({shown}): not customers, left out", placeholder)
+        out |= left.take(
+            f"{{unit}} with a placeholder customer id ({shown}): not customers, left out",
+            placeholder,
+        )
     if rules.blank_customers:
         out |= left.take("{unit} without a customer left out", problems[0][1] & ~out)
     if "status" in roles:
@@ -405,13 +411,18 @@ def _left_out(
         kept = status.str.lower().isin(rules.paid).to_numpy()
         known = kept | status.str.lower().isin(UNPAID).to_numpy() | rules.paid_named
         for value in sorted(set(status[~kept & known & ~out])):
-            out |= left.take("{unit} with status " + repr(value) + " left out", (status == value).to_numpy() & ~out)
+            out |= left.take(
+                "{unit} with status " + repr(value) + " left out",
+                (status == value).to_numpy() & ~out,
+            )
         problems.append((roles["status"], ~known & ~out, _status_expected(rules)))
     if "currency" in roles and (rules.currency or "").lower() != "any":
         currency = table[roles["currency"]].fillna("").astype(str).str.strip().str.upper()
         if rules.currency is not None:
             other = (currency != rules.currency.upper()).to_numpy() & ~out
-            out |= left.take(f"{{unit}} in other currencies than {rules.currency.upper()} left out", other)
+            out |= left.take(
+                f"{{unit}} in other currencies than {rules.currency.upper()} left out", other
+            )
         else:
             left.currencies |= set(currency[~out])
     return out
